@@ -1,0 +1,54 @@
+# One command per habit. Every target that needs Python depends on `install`, which is
+# quick when nothing changed, so `make serve` and `make test` work from a fresh clone.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+MODEL_DIR := models/embeddinggemma-300m
+
+.PHONY: install model index serve test test-fast eval bench lint fmt clean
+
+install: $(VENV)/.installed model
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch first and alone: the CPU build on this machine's disk; unpinned torch pulls CUDA.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+model: $(VENV)/.installed
+	$(BIN)/python -m qa.model_fetch --target $(MODEL_DIR)
+
+index: install
+	$(BIN)/qa build-index
+
+serve: install
+	$(BIN)/qa serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest -q
+
+test-fast: install
+	$(BIN)/pytest -q -m "not slow"
+
+eval: install
+	$(BIN)/qa eval --json reports/eval.json --html reports/eval.html
+
+bench: install
+	$(BIN)/python -m qa.bench --out reports/bench
+
+lint: install
+	$(BIN)/ruff check qa tests
+	$(BIN)/ruff format --check qa tests
+	$(BIN)/mypy qa
+
+fmt: install
+	$(BIN)/ruff format qa tests
+	$(BIN)/ruff check --fix qa tests
+
+clean:
+	rm -rf $(VENV) index/[0-9]* index/CURRENT index/.tmp-* .pytest_cache .mypy_cache .ruff_cache

