@@ -1,0 +1,41 @@
+"""Shared fixtures. Slow fixtures load the real model and build a real index once per session."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qa.config import ROOT, Settings
+
+DATA = Path(__file__).parent / "data"
+CORPUS = ROOT / "corpus"
+REPORT = CORPUS / "cq-ict-14th-five-year-review.txt"
+DOC_ID = "cq-ict-14th-five-year-review"
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for unit tests: the real corpus, a throw-away index folder."""
+    return Settings(index_dir=tmp_path / "index", _env_file=None)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from qa.engine import load_embedder
+
+    return load_embedder(Settings(_env_file=None))
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory, embedder):
+    """The real model and the real report, indexed once into a temporary folder."""
+    from qa.engine import open_engine
+
+    index_dir = tmp_path_factory.mktemp("index")
+    return open_engine(Settings(index_dir=index_dir, _env_file=None), rebuild=True, embedder=embedder)
