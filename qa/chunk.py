@@ -47,7 +47,7 @@ def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[C
             start = section.start + found
             chunks.append(
                 Chunk(
-                    chunk_id=f"{doc.doc_id}#c{len(chunks):04d}",
+                    chunk_id=f"{doc.doc_id}:c{len(chunks):04d}",
                     doc_id=doc.doc_id,
                     section=section.title,
                     start=start,
@@ -74,7 +74,7 @@ def split_sentences(doc: Document, chunks: list[Chunk]) -> list[Sentence]:
                 start = section.start + rel_start + (len(raw) - len(raw.lstrip()))
                 sentences.append(
                     Sentence(
-                        sentence_id=f"{doc.doc_id}#s{len(sentences):04d}",
+                        sentence_id=f"{doc.doc_id}:s{len(sentences):04d}",
                         chunk_id=_chunk_for(chunks, start),
                         doc_id=doc.doc_id,
                         section=section.title,

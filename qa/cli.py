@@ -77,6 +77,52 @@ def search(
         typer.echo(f"    {hit.text}\n")
 
 
+@app.command()
+@_friendly
+def ask(
+    question: str,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=20)] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the /ask response as JSON.")] = False,
+) -> None:
+    """Answer QUESTION with exact quotes from the corpus."""
+    from qa.answer.answerer import ExtractiveAnswerer
+    from qa.engine import open_engine
+    from qa.prompts import load_templates
+
+    settings = _settings()
+    engine = open_engine(settings, rebuild=True)
+    answerer = ExtractiveAnswerer(engine.retriever, load_templates(settings.prompts_dir))
+    response = answerer.answer(question, top_k)
+    if as_json:
+        typer.echo(response.model_dump_json(indent=2))
+        return
+    typer.echo(response.answer)
+    if response.short_answer:
+        typer.echo(f"\nshort answer: {response.short_answer}")
+    if response.citations:
+        label = "sources" if response.found else "closest passages (they do not answer)"
+        typer.echo(f"\n{label}:")
+    for c in response.citations:
+        typer.echo(f"[{c.n}] {c.doc_id} · {c.section} · chars {c.start}-{c.end}")
+        typer.echo(f"    {c.quote}")
+
+
+@app.command()
+@_friendly
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default: QA_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default: QA_PORT).")] = None,
+) -> None:
+    """Serve the HTTP API; builds the index first when it is missing or stale."""
+    import uvicorn
+
+    from qa.api import create_app
+
+    settings = _settings()
+    app_ = create_app(settings, wait=True)
+    uvicorn.run(app_, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
 def main() -> None:
     app()
 

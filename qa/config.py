@@ -66,7 +66,10 @@ class Settings(BaseSettings):
 
     def index_params(self) -> dict[str, object]:
         """The settings that decide what the index holds; a change makes the index stale."""
+        from qa.text import TOKENIZER_VERSION
+
         return {
+            "tokenizer": TOKENIZER_VERSION,
             "chunk_size": self.chunk_size,
             "chunk_overlap": self.chunk_overlap,
             "heading_max_chars": self.heading_max_chars,

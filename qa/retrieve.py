@@ -32,6 +32,7 @@ class Retrieval:
     sentence_scores: dict[int, float] = field(default_factory=dict)
     query_tokens: list[str] = field(default_factory=list)
     bm25_weight: float = 0.0
+    query_vector: np.ndarray | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -68,6 +69,7 @@ class HybridRetriever:
             if query_vector is None:
                 query_vector = self.embedder.encode_queries([normalized])
             timings["embed"] = (time.perf_counter() - began) * 1000
+            result.query_vector = query_vector
             began = time.perf_counter()
             dense_scores, result.sentence_scores = self._dense(query_vector, n_candidates)
             dense_rank = [k for k, _ in top(dense_scores, n_candidates)]

@@ -64,3 +64,31 @@ class Hit(BaseModel):
     start: int
     end: int
     score: float
+
+
+class Citation(BaseModel):
+    """A quoted passage: ``quote`` is exactly ``document.text[start:end]``; ``text`` is its chunk."""
+
+    n: int = Field(description="The marker [n] in the answer that refers to this citation.")
+    chunk_id: str
+    doc_id: str
+    title: str
+    section: str
+    quote: str
+    text: str
+    start: int
+    end: int
+    score: float
+    supporting: bool = Field(
+        True, description="False for the closest passages shown with a refusal: they do not answer."
+    )
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: str
+    short_answer: str | None = None
+    found: bool
+    language: str = Field(description='"zh" or "en"')
+    citations: list[Citation]
+    timings_ms: dict[str, float] = Field(default_factory=dict)

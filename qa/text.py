@@ -70,14 +70,33 @@ def _jieba():  # type: ignore[no-untyped-def]
     return jieba
 
 
+TOKENIZER_VERSION = 2  # bump when tokens change: the BM25 index must be rebuilt
+_ALNUM = re.compile(r"[a-z0-9]+(?:[-+.][a-z0-9]+)*")
+
+
+def _cjk_words(text: str) -> list[str]:
+    return [w for w in _jieba().lcut_for_search(text) if w.strip()]
+
+
 def tokenize(text: str) -> list[str]:
-    """BM25 tokens: jieba search-mode words, lower-cased, without punctuation or stopwords."""
-    tokens = []
-    for token in _jieba().lcut_for_search(unicodedata.normalize("NFKC", text).lower()):
-        token = token.strip()
-        if not token or not _TOKEN_OK.search(token):
-            continue
-        if token in ZH_STOPWORDS or token in EN_STOPWORDS:
-            continue
-        tokens.append(token)
-    return tokens
+    """BM25 tokens: jieba search-mode words, lower-cased, without punctuation or stopwords.
+
+    Latin/digit runs are cut out before jieba sees them, because jieba splits "6G" into
+    "6" and "G"; a run like "10g-pon" also yields its parts ("10g", "pon").
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    raw: list[str] = []
+    pos = 0
+    for match in _ALNUM.finditer(text):
+        raw.extend(_cjk_words(text[pos : match.start()]))
+        token = match.group()
+        raw.append(token)
+        if "-" in token or "+" in token:
+            raw.extend(p for p in re.split(r"[-+]", token) if p)
+        pos = match.end()
+    raw.extend(_cjk_words(text[pos:]))
+    return [
+        t
+        for t in (t.strip() for t in raw)
+        if t and _TOKEN_OK.search(t) and t not in ZH_STOPWORDS and t not in EN_STOPWORDS
+    ]

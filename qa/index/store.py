@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from qa.errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from qa.schemas import Chunk, Document, Sentence
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 KEEP_BUILDS = 2

@@ -1,0 +1,1 @@
+"""Answering: from retrieved passages to a short, exact, cited answer (or a refusal)."""

@@ -1,0 +1,180 @@
+"""The default answerer: extractive, no LLM; every word of evidence is quoted from the source."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Protocol
+
+import numpy as np
+
+from qa.answer.evidence import Candidate, Lexicon, best_value, score_candidate, trim
+from qa.answer.question import Asked, Question, analyze
+from qa.index.store import Index
+from qa.prompts import Templates
+from qa.retrieve import HybridRetriever, Retrieval
+from qa.schemas import AskResponse, Citation
+
+MIN_SUPPORT = 0.45
+EXTRA_SENTENCE_RATIO = 0.95
+NEAREST_SHOWN = 3
+_FROM_TO = re.compile(r"从.*(?:到|至)|from .* to|\bchange|变化|提升了多少|增长了多少", re.I)
+
+
+class Answerer(Protocol):
+    def answer(self, question: str, top_k: int = 5) -> AskResponse: ...
+
+
+class ExtractiveAnswerer:
+    """Chooses the best-supported sentence(s) among the retrieved passages and quotes them."""
+
+    def __init__(self, retriever: HybridRetriever, templates: dict[str, Templates]) -> None:
+        self.retriever = retriever
+        self.index: Index = retriever.index
+        self.templates = templates
+        self.lexicon = Lexicon([d.text for d in self.index.documents.values()])
+
+    def answer(self, question: str, top_k: int = 5) -> AskResponse:
+        began = time.perf_counter()
+        q = analyze(question)
+        retrieval = self.retriever.retrieve(question, top_k=max(top_k, 5))
+        candidates = self._candidates(q, retrieval, top_k)
+        chosen = self._choose(q, candidates)
+        if chosen:
+            response = self._compose(q, chosen)
+        else:
+            response = self._refuse(q, candidates)
+        response.timings_ms = {**retrieval.timings_ms, "total": round((time.perf_counter() - began) * 1000, 3)}
+        return response
+
+    def _candidates(self, q: Question, retrieval: Retrieval, top_k: int) -> list[Candidate]:
+        index = self.index
+        chunk_rank = {hit.chunk_id: rank for rank, hit in enumerate(retrieval.hits)}
+        positions: set[int] = set()
+        for hit in retrieval.hits[:top_k]:
+            positions.update(index.sentences_by_chunk.get(hit.chunk_id, []))
+        best_sentences = sorted(retrieval.sentence_scores.items(), key=lambda kv: -kv[1])[:10]
+        positions.update(pos for pos, _ in best_sentences)
+        order = sorted(positions)
+        vectors = np.vstack([index.sentence_vectors.reconstruct(int(p)) for p in order])
+        sims = vectors @ retrieval.query_vector[0] if retrieval.query_vector is not None else np.zeros(len(order))
+        candidates = []
+        for pos, sim in zip(order, sims, strict=True):
+            sentence = index.sentences[pos]
+            ranks = [chunk_rank.get(c, len(chunk_rank)) for c in index.chunk_ids_of_sentence.get(pos, [])]
+            cand = Candidate(pos, sentence, float(sim), min(ranks, default=len(chunk_rank)))
+            score_candidate(q, cand, index.documents[sentence.doc_id], self.lexicon)
+            candidates.append(cand)
+        return sorted(candidates, key=lambda c: -c.score)
+
+    def _supported(self, q: Question, cand: Candidate) -> bool:
+        if cand.missing:
+            return False
+        if q.asked.wants_value and not cand.has_value:
+            return False
+        return cand.score >= MIN_SUPPORT
+
+    def _choose(self, q: Question, candidates: list[Candidate]) -> list[Candidate]:
+        supported = [c for c in candidates if self._supported(q, c)]
+        if not supported:
+            return []
+        best = supported[0]
+        chosen = [best]
+        if q.asked in (Asked.LIST, Asked.OPEN):
+            for cand in supported[1:3]:
+                if (
+                    self._supported(q, cand)
+                    and cand.score >= EXTRA_SENTENCE_RATIO * best.score
+                    and cand.sentence.doc_id == best.sentence.doc_id
+                    and abs(cand.pos - best.pos) <= 2
+                ):
+                    chosen.append(cand)
+        return sorted(chosen, key=lambda c: c.pos)
+
+    def _citation(self, n: int, cand: Candidate, lo: int, hi: int, supporting: bool) -> Citation:
+        sentence = cand.sentence
+        chunk_id = self._chunk_for(cand)
+        chunk = self.index.chunks[self.index.chunk_pos[chunk_id]]
+        doc = self.index.documents[sentence.doc_id]
+        start, end = sentence.start + lo, sentence.start + hi
+        return Citation(
+            n=n,
+            chunk_id=chunk.chunk_id,
+            doc_id=doc.doc_id,
+            title=doc.title,
+            section=sentence.section,
+            quote=doc.text[start:end],
+            text=chunk.text,
+            start=start,
+            end=end,
+            score=round(cand.score, 4),
+            supporting=supporting,
+        )
+
+    def _chunk_for(self, cand: Candidate) -> str:
+        """The chunk that holds the whole sentence, preferring the best-ranked one."""
+        ids = self.index.chunk_ids_of_sentence.get(cand.pos, [cand.sentence.chunk_id])
+        s = cand.sentence
+        whole = [
+            c for c in ids
+            if self.index.chunks[self.index.chunk_pos[c]].start <= s.start
+            and s.end <= self.index.chunks[self.index.chunk_pos[c]].end
+        ]
+        return (whole or ids)[0]
+
+    def _compose(self, q: Question, chosen: list[Candidate]) -> AskResponse:
+        t = self.templates[q.language.value]
+        short = None
+        citations = []
+        for n, cand in enumerate(chosen, start=1):
+            value = best_value(q, cand) if q.asked.wants_value and n == 1 else None
+            lo, hi = trim(q, cand, value)
+            if value is not None:
+                short = self._short_answer(q, cand, value)
+                lo, hi = min(lo, value.start), max(hi, value.end)
+            citations.append(self._citation(n, cand, lo, hi, supporting=True))
+        quotes = t.quotes([(c.n, c.quote) for c in citations])
+        answer = (
+            t.answer_with_value.format(short_answer=short, quotes=quotes)
+            if short
+            else t.answer.format(quotes=quotes)
+        )
+        return AskResponse(
+            question=q.text,
+            answer=answer,
+            short_answer=short,
+            found=True,
+            language=q.language.value,
+            citations=citations,
+        )
+
+    def _short_answer(self, q: Question, cand: Candidate, value: object) -> str:
+        """The value as written; for "from X to Y" questions, the span from X to Y."""
+        text = cand.sentence.text
+        assert hasattr(value, "start")
+        if _FROM_TO.search(q.normalized):
+            same_clause = [v for v in cand.values if v.end <= value.start and value.start - v.end <= 12]
+            if same_clause:
+                first = same_clause[-1]
+                lo = first.start - 1 if text[first.start - 1 : first.start] in "从由" else first.start
+                return text[lo : value.end]  # type: ignore[attr-defined]
+        return str(value.text)  # type: ignore[attr-defined]
+
+    def _refuse(self, q: Question, candidates: list[Candidate]) -> AskResponse:
+        t = self.templates[q.language.value]
+        missing = list(dict.fromkeys(m for c in candidates[:3] for m in c.missing))
+        missing = [m for m in missing if all(m in c.missing for c in candidates[:3])]
+        answer = t.refusal_terms.format(terms=t.terms(missing)) if missing else t.refusal
+        citations = []
+        for n, cand in enumerate(candidates[:NEAREST_SHOWN], start=1):
+            citations.append(self._citation(n, cand, 0, len(cand.sentence.text), supporting=False))
+        if citations:
+            answer = f"{answer} {t.nearest_note}" if q.language.value == "en" else answer + t.nearest_note
+        return AskResponse(
+            question=q.text,
+            answer=answer,
+            short_answer=None,
+            found=False,
+            language=q.language.value,
+            citations=citations,
+        )

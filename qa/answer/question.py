@@ -1,0 +1,218 @@
+"""Question analysis: the language, the kind of thing asked for, and the terms it names.
+
+The answerer needs to know what a good answer must contain: a percentage for
+"普及率是多少", an amount in 元 for "多少亿元", a date for "when". It also needs the
+question's specific terms (6G, 成都, Chengdu, 2023年), because an answer about 5G, about
+Chongqing or about another year does not answer the question, however similar it reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+
+from qa.text import EN_STOPWORDS, ZH_STOPWORDS, Language, detect_language, normalize_query
+
+
+class Asked(StrEnum):
+    """What kind of answer the question asks for."""
+
+    PERCENT = "percent"
+    QUANTITY = "quantity"
+    DATE = "date"
+    LIST = "list"
+    PLACE = "place"
+    NAME = "name"
+    OPEN = "open"
+
+    @property
+    def wants_value(self) -> bool:
+        return self in (Asked.PERCENT, Asked.QUANTITY, Asked.DATE)
+
+
+_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
+    (Asked.DATE, re.compile(
+        r"何时|什么时候|哪一?年|哪天|哪一天|几月|几号|日期|发布时间|发布于|\bwhen\b|what date|which year|"
+        r"what year|what day|\bdated?\b|published", re.I)),
+    (Asked.PERCENT, re.compile(
+        r"比例|占比|百分之|百分比|普及率|覆盖率|渗透率|增长率|增速|增幅|满意度|效率|多少%|"
+        r"percent|percentage|\brate\b|\bshare\b|penetration|%|annual growth|grow(?:th)? by", re.I)),
+    (Asked.QUANTITY, re.compile(
+        r"多少|几[个家座条项类次倍年户万亿]|多大|多高|多长|多久|多快|多远|数量|规模|总量|总数|"
+        r"how many|how much|how large|how big|how long|how fast|how far|number of|amount|"
+        r"\btotal\b|bandwidth|capacity|\bsize\b", re.I)),
+    (Asked.LIST, re.compile(
+        r"哪些|有哪|包括什么|包括哪|列举|分别|什么活动|哪几|\bwhich\b.*\b\w+s\b|\bwhat are\b|\blist\b|"
+        r"\bname the\b|what (?:kinds|types|activities|areas|places|projects|measures)", re.I)),
+    (Asked.PLACE, re.compile(r"哪里|哪儿|在哪|什么地方|哪个(?:地区|区县|城市|区|县|地方)|\bwhere\b|which (?:city|district|county|region|place)", re.I)),
+    (Asked.NAME, re.compile(r"\b谁\b|是谁|叫什么|名称|名字|什么名|哪个|哪家|\bwho\b|what is the name|which (?:company|project|organization|plan)", re.I)),
+]
+
+# A unit named right after 多少/几 pins the answer's unit: "多少亿元" is not answered by "7.6%".
+_ASKED_UNIT = re.compile(r"(?:多少|几)\s*(亿元|万元|元|倍|GB|户|万户|%|个|家|座|条|项|年)", re.I)
+_EN_UNIT = {r"\byuan\b|\brmb\b|\bcny\b|investment|invest|revenue|\bspent\b|\bfund": "元", r"\btimes\b|\bfold\b": "倍"}
+_ALNUM = re.compile(r"[A-Za-z0-9]+(?:[-+.][A-Za-z0-9]+)*")
+_YEAR = re.compile(r"(?:19|20)\d{2}年?")
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.I)
+_COMMON_PLACE_FREQ = 1000
+# English words that spell valid pinyin but are English (so are never matched as pinyin).
+_NOT_PINYIN = frozenset(
+    "china chinese hong kong macao macau taiwan asia japan korea india tibet a an ban bang "
+    "ben ding fan gang gen hang he hen lang long man men mi ming nan pan pen ran sang shan "
+    "tan ten wan wen yang zen".split()
+)
+
+
+@dataclass
+class Question:
+    text: str
+    normalized: str
+    language: Language
+    asked: Asked
+    unit: str | None = None
+    hard_terms: list[str] = field(default_factory=list)
+    soft_terms: list[str] = field(default_factory=list)
+    entities: list[str] = field(default_factory=list)
+    common_places: list[str] = field(default_factory=list)
+    pinyin_terms: list[str] = field(default_factory=list)
+
+
+def analyze(text: str) -> Question:
+    normalized = normalize_query(text)
+    language = detect_language(normalized)
+    asked = Asked.OPEN
+    for kind, pattern in _PATTERNS:
+        if pattern.search(normalized):
+            asked = kind
+            break
+    unit = _asked_unit(normalized)
+    if unit == "%":
+        asked = Asked.PERCENT
+    hard, soft, entities, common = _terms(normalized, language)
+    pinyin = _pinyin_names(text) if language is Language.EN else []
+    return Question(text, normalized, language, asked, unit, hard, soft, entities, common, pinyin)
+
+
+def _asked_unit(text: str) -> str | None:
+    match = _ASKED_UNIT.search(text)
+    if match:
+        unit = match.group(1).upper() if match.group(1).isascii() else match.group(1)
+        return "元" if unit.endswith("元") else unit.replace("万户", "户")
+    for pattern, unit in _EN_UNIT.items():
+        if re.search(pattern, text, re.I):
+            return unit
+    return None
+
+
+@lru_cache(maxsize=1)
+def _posseg():  # type: ignore[no-untyped-def]
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba.posseg
+
+
+def _is_code(token: str) -> bool:
+    """Model numbers and technology names (6G, 5G-A, 10G-PON, 8K); not "10-gigabit" or "14th"."""
+    if not any(c.isdigit() for c in token) or not any(c.isalpha() for c in token):
+        return False
+    if _ORDINAL.fullmatch(token):
+        return False
+    return all(len(run) <= 4 or not run.islower() for run in re.findall(r"[A-Za-z]+", token))
+
+
+def _terms(text: str, language: Language) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Split the question's words by how strictly evidence must contain them.
+
+    hard: codes and years, always required; entities: places, organisations and
+    acronyms, required when the corpus knows them (a term it never uses may be a
+    paraphrase); common places: well-known place names, required even when the corpus
+    never names them (a question about 北京 is not answered by a passage about 重庆).
+    """
+    hard: list[str] = []
+    soft: list[str] = []
+    entities: list[str] = []
+    common: list[str] = []
+    for match in _ALNUM.finditer(text):
+        token = match.group()
+        if token.lower() in EN_STOPWORDS:
+            continue
+        if _is_code(token):
+            hard.append(token)
+        elif token.isupper() and len(token) >= 2:
+            (hard if language is Language.ZH else entities).append(token)
+    for match in _YEAR.finditer(text):
+        if match.group() not in hard:
+            hard.append(match.group().rstrip("年"))
+    cjk_only = _ALNUM.sub(" ", text)
+    posseg = _posseg()
+    tags = posseg.dt.word_tag_tab
+    for pair in posseg.cut(cjk_only):
+        word, flag = pair.word.strip(), pair.flag
+        if len(word) < 2 or word in ZH_STOPWORDS or not re.search(r"[\u4e00-\u9fff]", word):
+            continue
+        if flag in ("ns", "nt"):
+            entities.append(word)
+            if tags.get(word) == flag and _frequency(word) >= _COMMON_PLACE_FREQ:
+                common.append(word)
+        if flag.startswith(("n", "v", "a")) or flag in ("l", "i", "j"):
+            soft.append(word)
+    return _unique(hard), _unique(soft), _unique(entities), _unique(common)
+
+
+def _frequency(word: str) -> int:
+    import jieba
+
+    return int(jieba.dt.FREQ.get(word, 0))
+
+
+def _pinyin_names(text: str) -> list[str]:
+    """Capitalised words of an English question that spell pinyin: likely Chinese place names."""
+    names = []
+    words = re.findall(r"(?<!^)(?<![.?!]\s)\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)?\b", text.strip())
+    for word in words:
+        joined = word.replace(" ", "").lower()
+        if joined in _NOT_PINYIN or joined in EN_STOPWORDS or len(joined) < 4:
+            continue
+        if is_pinyin(joined):
+            names.append(joined)
+    return _unique(names)
+
+
+@lru_cache(maxsize=1)
+def _syllables() -> frozenset[str]:
+    from pypinyin.constants import PINYIN_DICT
+    from pypinyin.contrib.tone_convert import to_normal
+
+    found = set()
+    for readings in PINYIN_DICT.values():
+        for reading in readings.split(","):
+            found.add(to_normal(reading))
+    # Interjections spelled with no vowel (n, ng, m, hm) would let any English word parse.
+    return frozenset(s for s in found if s.isascii() and s.isalpha() and re.search(r"[aeiouv]", s))
+
+
+def is_pinyin(word: str) -> bool:
+    """Whether ``word`` splits into two or more pinyin syllables (Chongqing, Wanzhou)."""
+    syllables = _syllables()
+    n = len(word)
+    reach = [0] * (n + 1)  # fewest syllables to spell word[:i]; 0 = not reachable
+    reach[0] = 0
+    ok = [False] * (n + 1)
+    ok[0] = True
+    for i in range(n):
+        if not ok[i]:
+            continue
+        for j in range(i + 1, min(n, i + 6) + 1):
+            if word[i:j] in syllables and (not ok[j] or reach[j] > reach[i] + 1):
+                ok[j] = True
+                reach[j] = reach[i] + 1
+    return ok[n] and reach[n] >= 2
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))

@@ -1,0 +1,78 @@
+"""Request models of the HTTP API (responses reuse ``qa.schemas``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from qa.schemas import Section
+
+MAX_QUESTION_CHARS = 2000
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS)]
+    top_k: Annotated[int, Field(ge=1, le=20)] = 5
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("question must not be empty or whitespace")
+        if any(ord(c) < 32 and c not in "\t\n\r" for c in value) or "\x7f" in value:
+            raise ValueError("question must not contain control characters")
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise ValueError("question must be valid Unicode text (no lone surrogates)")
+        return value.strip()
+
+
+ASK_EXAMPLES: dict[str, Any] = {
+    "zh": {
+        "summary": "中文问题",
+        "value": {"question": "重庆和成都两地直联带宽达到多少?", "top_k": 5},
+    },
+    "en": {
+        "summary": "English question",
+        "value": {"question": "What is the direct-link bandwidth between Chongqing and Chengdu?"},
+    },
+    "unanswerable": {
+        "summary": "不在报告中的问题 (refused)",
+        "value": {"question": "重庆有多少个6G基站?"},
+    },
+}
+
+
+class DocumentSummary(BaseModel):
+    doc_id: str
+    title: str
+    published: str | None
+    source: str
+    chars: int
+    sections: list[Section]
+
+
+class DocumentOut(DocumentSummary):
+    text: str
+
+
+class ChunkOut(BaseModel):
+    chunk_id: str
+    doc_id: str
+    title: str
+    section: str
+    start: int
+    end: int
+    text: str
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Ready(BaseModel):
+    status: str
+    manifest: dict[str, Any] | None = None
+    detail: str | None = None

@@ -1,0 +1,76 @@
+"""Routes: ask, health, readiness, documents and chunks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import JSONResponse
+
+from qa.api.models import ASK_EXAMPLES, AskRequest, ChunkOut, DocumentOut, DocumentSummary, Health, Ready
+from qa.api.state import ServiceState
+from qa.engine import Engine
+from qa.errors import NotFoundError
+from qa.schemas import AskResponse
+
+router = APIRouter()
+
+
+def get_state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.qa
+    return state
+
+
+def get_engine(state: Annotated[ServiceState, Depends(get_state)]) -> Engine:
+    return state.require()[0]
+
+
+@router.post("/ask", response_model=AskResponse, tags=["ask"])
+def ask(
+    body: Annotated[AskRequest, Body(openapi_examples=ASK_EXAMPLES)],
+    state: Annotated[ServiceState, Depends(get_state)],
+) -> AskResponse:
+    """Answer a question with exact quotes from the report, or refuse when it does not say."""
+    _, answerer = state.require()
+    return answerer.answer(body.question, body.top_k)
+
+
+@router.get("/healthz", response_model=Health, tags=["ops"])
+def healthz() -> Health:
+    """Alive: the process answers HTTP (the model may still be loading)."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Ready, tags=["ops"], responses={503: {"model": Ready}})
+def readyz(state: Annotated[ServiceState, Depends(get_state)]) -> Ready | JSONResponse:
+    """Ready: model and index are loaded; includes the index manifest."""
+    if state.engine is None:
+        body = Ready(status="error" if state.error else "loading", detail=state.error)
+        return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
+    return Ready(status="ready", manifest=state.engine.index.manifest.model_dump())
+
+
+@router.get("/documents", response_model=list[DocumentSummary], tags=["corpus"])
+def documents(engine: Annotated[Engine, Depends(get_engine)]) -> list[DocumentSummary]:
+    return [
+        DocumentSummary(**d.model_dump(exclude={"text"}), chars=len(d.text))
+        for d in engine.index.documents.values()
+    ]
+
+
+@router.get("/documents/{doc_id}", response_model=DocumentOut, tags=["corpus"], responses={404: {}})
+def document(doc_id: str, engine: Annotated[Engine, Depends(get_engine)]) -> DocumentOut:
+    doc = engine.index.documents.get(doc_id)
+    if doc is None:
+        raise NotFoundError(f"unknown document id: {doc_id!r}")
+    return DocumentOut(**doc.model_dump(), chars=len(doc.text))
+
+
+@router.get("/chunks/{chunk_id}", response_model=ChunkOut, tags=["corpus"], responses={404: {}})
+def chunk(chunk_id: str, engine: Annotated[Engine, Depends(get_engine)]) -> ChunkOut:
+    pos = engine.index.chunk_pos.get(chunk_id)
+    if pos is None:
+        raise NotFoundError(f"unknown chunk id: {chunk_id!r}")
+    record = engine.index.chunks[pos]
+    title = engine.index.documents[record.doc_id].title
+    return ChunkOut(**record.model_dump(exclude={"chunk_id"}), chunk_id=record.chunk_id, title=title)
