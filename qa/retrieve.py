@@ -62,18 +62,17 @@ class HybridRetriever:
         result = Retrieval(query=query, mode=mode, hits=[], query_tokens=tokens)
         n_candidates = max(self.settings.candidate_k, top_k)
 
-        dense_rank: list[str] = []
-        dense_scores: dict[str, float] = {}
-        if mode in (SearchMode.DENSE, SearchMode.HYBRID) or query_vector is not None:
-            began = time.perf_counter()
-            if query_vector is None:
-                query_vector = self.embedder.encode_queries([normalized])
-            timings["embed"] = (time.perf_counter() - began) * 1000
-            result.query_vector = query_vector
-            began = time.perf_counter()
-            dense_scores, result.sentence_scores = self._dense(query_vector, n_candidates)
-            dense_rank = [k for k, _ in top(dense_scores, n_candidates)]
-            timings["dense"] = (time.perf_counter() - began) * 1000
+        # The query is embedded in every mode: the answerer scores sentences densely even
+        # when chunks were ranked by BM25 alone.
+        began = time.perf_counter()
+        if query_vector is None:
+            query_vector = self.embedder.encode_queries([normalized])
+        timings["embed"] = (time.perf_counter() - began) * 1000
+        result.query_vector = query_vector
+        began = time.perf_counter()
+        dense_scores, result.sentence_scores = self._dense(query_vector, n_candidates)
+        dense_rank = [k for k, _ in top(dense_scores, n_candidates)]
+        timings["dense"] = (time.perf_counter() - began) * 1000
 
         bm25_rank: list[str] = []
         bm25_scores: dict[str, float] = {}

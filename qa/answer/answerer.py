@@ -10,6 +10,7 @@ import numpy as np
 
 from qa.answer.evidence import Candidate, Lexicon, best_value, score_candidate, trim
 from qa.answer.question import Asked, Question, analyze
+from qa.config import SearchMode
 from qa.index.store import Index
 from qa.prompts import Templates
 from qa.retrieve import HybridRetriever, Retrieval
@@ -22,7 +23,7 @@ _FROM_TO = re.compile(r"从.*(?:到|至)|from .* to|\bchange|变化|提升了多
 
 
 class Answerer(Protocol):
-    def answer(self, question: str, top_k: int = 5) -> AskResponse: ...
+    def answer(self, question: str, top_k: int = 5, mode: SearchMode | None = None) -> AskResponse: ...
 
 
 class ExtractiveAnswerer:
@@ -34,10 +35,10 @@ class ExtractiveAnswerer:
         self.templates = templates
         self.lexicon = Lexicon([d.text for d in self.index.documents.values()])
 
-    def answer(self, question: str, top_k: int = 5) -> AskResponse:
+    def answer(self, question: str, top_k: int = 5, mode: SearchMode | None = None) -> AskResponse:
         began = time.perf_counter()
         q = analyze(question)
-        retrieval = self.retriever.retrieve(question, top_k=max(top_k, 5))
+        retrieval = self.retriever.retrieve(question, top_k=max(top_k, 5), mode=mode)
         candidates = self._candidates(q, retrieval, top_k)
         chosen = self._choose(q, candidates)
         if chosen:

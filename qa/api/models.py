@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from qa.config import SearchMode
 from qa.schemas import Section
 
 MAX_QUESTION_CHARS = 2000
@@ -16,6 +17,9 @@ class AskRequest(BaseModel):
 
     question: Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS)]
     top_k: Annotated[int, Field(ge=1, le=20)] = 5
+    mode: SearchMode | None = Field(
+        None, description="Retrieval mode: dense, bm25 or hybrid (default: the server's QA_SEARCH_MODE)."
+    )
 
     @field_validator("question")
     @classmethod

@@ -32,7 +32,7 @@ def ask(
 ) -> AskResponse:
     """Answer a question with exact quotes from the report, or refuse when it does not say."""
     _, answerer = state.require()
-    return answerer.answer(body.question, body.top_k)
+    return answerer.answer(body.question, body.top_k, body.mode)
 
 
 @router.get("/healthz", response_model=Health, tags=["ops"])
