@@ -39,7 +39,7 @@ def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[C
         body = doc.text[section.start : section.end]
         cursor = 0
         for piece in splitter.split_text(body):
-            found = body.find(piece, max(0, cursor - chunk_overlap - len(piece)))
+            found = body.find(piece, max(0, cursor - chunk_overlap))
             if found < 0:
                 found = body.find(piece)
             if found < 0:

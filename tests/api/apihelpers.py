@@ -1,0 +1,128 @@
+"""Helpers for the HTTP API tests: a real uvicorn server in a thread or `qa serve` as a process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from qa.config import ROOT, Settings
+
+OPEN = {"rate_limit_per_min": 0}  # most tests send many requests from one address
+
+
+class ServerThread:
+    """uvicorn in a background thread, bound to a free loopback port before it starts."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=10)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+
+
+def loaded_state(engine: Any, settings: Settings) -> Any:
+    """A ServiceState that already holds the session engine (no second model load)."""
+    from qa.answer.answerer import ExtractiveAnswerer
+    from qa.api.state import Live, ServiceState
+    from qa.prompts import load_templates
+
+    state = ServiceState(settings)
+    state.live = Live(engine, ExtractiveAnswerer(engine.retriever, load_templates(settings.prompts_dir)))
+    state.ready.set()
+    return state
+
+
+def copy_index(engine: Any, dest: Path) -> Path:
+    """A private copy of the session index (a real build) that a test may damage or replace."""
+    shutil.copytree(engine.settings.index_dir, dest)
+    return dest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServeProcess:
+    """``qa serve`` as a subprocess (the real CLI, signals and all), output captured to files."""
+
+    def __init__(self, tmp: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.out_path, self.err_path = tmp / "serve.out", tmp / "serve.err"
+        full_env = {k: v for k, v in os.environ.items() if not k.upper().startswith("QA_")}
+        full_env.update(env)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "qa.cli", "serve", "--port", str(self.port)],
+            cwd=tmp,  # no .env from the working tree
+            env=full_env,
+            stdout=self.out_path.open("wb"),
+            stderr=self.err_path.open("wb"),
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"qa serve exited {self.proc.returncode}: {self.stderr()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"qa serve not ready in {timeout}s: {self.stderr()[-2000:]}")
+
+    def stderr(self) -> str:
+        return self.err_path.read_text(encoding="utf-8", errors="replace")
+
+    def stdout(self) -> str:
+        return self.out_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+REPORT = ROOT / "corpus" / "cq-ict-14th-five-year-review.txt"

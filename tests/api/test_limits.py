@@ -1,0 +1,230 @@
+"""Load limits: token bucket (fake clock), in-flight bound and time limit, then the same over HTTP.
+
+The unit tests drive the pure logic with a fake clock and a blocking function; the slow
+tests run the real service on a loopback port with the real model and report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+import time
+
+import httpx
+import pytest
+
+from qa.api.limits import QuestionGuard, RateLimiter, TokenBucket
+from qa.errors import OverloadedError, RateLimitedError, RequestTimeoutError
+
+QUESTION = "重庆和成都两地直联带宽达到多少?"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# --- token bucket ------------------------------------------------------------------------------
+
+
+def test_bucket_grants_a_burst_then_refuses_with_the_wait():
+    bucket = TokenBucket(rate=2.0, capacity=3, now=0.0)
+    assert [bucket.take(0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert bucket.take(0.0) == pytest.approx(0.5)  # one token comes back after 1/rate s
+
+
+def test_bucket_refills_at_its_rate_and_never_above_capacity():
+    bucket = TokenBucket(rate=1.0, capacity=2, now=0.0)
+    bucket.take(0.0)
+    bucket.take(0.0)
+    assert bucket.take(0.5) == pytest.approx(0.5)
+    assert bucket.take(1.0) == 0.0  # one whole token after 1 s
+    assert bucket.take(100.0) == 0.0
+    assert bucket.take(100.0) == 0.0
+    assert bucket.take(100.0) > 0  # a long idle time refills to capacity (2), not 100
+
+
+def test_bucket_ignores_a_clock_going_backwards():
+    bucket = TokenBucket(rate=1.0, capacity=1, now=10.0)
+    assert bucket.take(10.0) == 0.0
+    assert bucket.take(5.0) > 0
+
+
+def test_rate_limiter_is_per_identity_and_says_when_to_retry():
+    clock = FakeClock()
+    limiter = RateLimiter(per_minute=60, burst=2, clock=clock)
+    limiter.check("ip:a")
+    limiter.check("ip:a")
+    with pytest.raises(RateLimitedError) as err:
+        limiter.check("ip:a")
+    assert err.value.status_code == 429
+    assert err.value.retry_after == pytest.approx(1.0)
+    limiter.check("ip:b")  # another client has its own bucket
+    clock.now += 1.0
+    limiter.check("ip:a")
+
+
+def test_rate_limiter_off_when_rate_is_zero():
+    limiter = RateLimiter(per_minute=0, burst=1, clock=FakeClock())
+    for _ in range(100):
+        limiter.check("ip:a")
+
+
+def test_rate_limiter_forgets_the_oldest_clients_beyond_its_bound():
+    limiter = RateLimiter(per_minute=60, burst=1, clock=FakeClock(), max_clients=3)
+    for name in "abcd":
+        limiter.check(name)
+    assert len(limiter._buckets) == 3
+    limiter.check("a")  # "a" was dropped: a fresh bucket, not a refusal
+
+
+# --- in-flight bound and time limit -------------------------------------------------------------
+
+
+def test_guard_refuses_at_once_beyond_max_in_flight_and_frees_the_slot_after():
+    guard = QuestionGuard(max_in_flight=1, timeout_s=10)
+    release = threading.Event()
+
+    async def scenario() -> None:
+        first = asyncio.create_task(guard.run(release.wait, 10))
+        while guard.in_flight == 0:
+            await asyncio.sleep(0.01)
+        began = time.perf_counter()
+        with pytest.raises(OverloadedError) as err:
+            await guard.run(lambda: "x")
+        assert time.perf_counter() - began < 0.5  # refused at once, not queued
+        assert err.value.status_code == 503 and err.value.retry_after >= 1
+        release.set()
+        assert await first is True
+        assert guard.in_flight == 0
+        assert await guard.run(lambda: "again") == "again"
+
+    asyncio.run(scenario())
+
+
+def test_guard_times_out_but_keeps_the_slot_until_the_thread_ends():
+    guard = QuestionGuard(max_in_flight=1, timeout_s=0.1)
+    release = threading.Event()
+
+    async def scenario() -> None:
+        with pytest.raises(RequestTimeoutError) as err:
+            await guard.run(release.wait, 10)
+        assert err.value.status_code == 504
+        assert guard.in_flight == 1  # the answer still runs in its thread
+        with pytest.raises(OverloadedError):
+            await guard.run(lambda: "x")
+        release.set()
+        for _ in range(200):
+            if guard.in_flight == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert guard.in_flight == 0
+        assert await guard.run(lambda: 42) == 42
+
+    asyncio.run(scenario())
+
+
+def test_guard_releases_the_slot_when_the_work_raises():
+    guard = QuestionGuard(max_in_flight=1, timeout_s=5)
+
+    def boom() -> None:
+        raise ValueError("boom")
+
+    async def scenario() -> None:
+        with pytest.raises(ValueError):
+            await guard.run(boom)
+        assert guard.in_flight == 0
+
+    asyncio.run(scenario())
+
+
+def test_guard_slot_context_for_async_work():
+    guard = QuestionGuard(max_in_flight=2, timeout_s=5)
+
+    async def scenario() -> None:
+        async with guard.slot(), guard.slot():
+            assert guard.in_flight == 2
+            with pytest.raises(OverloadedError):
+                async with guard.slot():
+                    pass
+        assert guard.in_flight == 0
+
+    asyncio.run(scenario())
+
+
+def test_guard_cancelled_request_does_not_leak_its_slot():
+    guard = QuestionGuard(max_in_flight=1, timeout_s=10)
+    release = threading.Event()
+
+    async def scenario() -> None:
+        task = asyncio.create_task(guard.run(release.wait, 10))
+        while guard.in_flight == 0:
+            await asyncio.sleep(0.01)
+        task.cancel()  # the client went away; the thread still runs
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        release.set()
+        for _ in range(200):
+            if guard.in_flight == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert guard.in_flight == 0
+
+    asyncio.run(scenario())
+
+
+# --- over HTTP, with the real service ----------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_overload_answers_503_with_retry_after_at_once(serve):
+    with serve(max_in_flight=1, request_timeout_s=120) as server:
+
+        def ask(_: int) -> tuple[int, float, dict, str | None]:
+            began = time.perf_counter()
+            r = httpx.post(f"{server.url}/ask", json={"question": QUESTION}, timeout=180)
+            return r.status_code, time.perf_counter() - began, r.json(), r.headers.get("retry-after")
+
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            results = list(pool.map(ask, range(6)))
+        statuses = [s for s, *_ in results]
+        assert 200 in statuses and 503 in statuses, statuses
+        assert set(statuses) <= {200, 503}
+        ok_slowest = max(t for s, t, *_ in results if s == 200)
+        for status, seconds, body, retry_after in results:
+            if status == 503:
+                assert "QA_MAX_IN_FLIGHT" in body["detail"]
+                assert retry_after is not None and int(retry_after) >= 1
+                assert seconds < ok_slowest  # refused without waiting for the answer in flight
+        assert server.app.state.qa_guard.in_flight == 0
+        again = httpx.post(f"{server.url}/ask", json={"question": QUESTION}, timeout=180)
+        assert again.status_code == 200 and again.json()["found"] is True
+
+
+@pytest.mark.slow
+def test_time_limit_answers_504_with_detail(serve):
+    with serve(request_timeout_s=0.001) as server:
+        r = httpx.post(f"{server.url}/ask", json={"question": QUESTION}, timeout=60)
+        assert r.status_code == 504
+        assert "QA_REQUEST_TIMEOUT_S" in r.json()["detail"]
+        deadline = time.monotonic() + 60
+        while server.app.state.qa_guard.in_flight and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.app.state.qa_guard.in_flight == 0  # the abandoned answer ended and gave its slot back
+
+
+@pytest.mark.slow
+def test_rate_limit_answers_429_with_retry_after_and_spares_probes(serve):
+    with serve(rate_limit_per_min=6, rate_limit_burst=3) as server, httpx.Client(timeout=30) as c:
+        assert [c.get(f"{server.url}/documents").status_code for _ in range(3)] == [200, 200, 200]
+        r = c.get(f"{server.url}/documents")
+        assert r.status_code == 429
+        assert "rate limit" in r.json()["detail"]
+        assert 1 <= int(r.headers["retry-after"]) <= 10  # 6/min: a token every 10 s
+        assert c.post(f"{server.url}/ask", json={"question": QUESTION}).status_code == 429
+        assert all(c.get(f"{server.url}/healthz").status_code == 200 for _ in range(10))
+        assert all(c.get(f"{server.url}/readyz").status_code == 200 for _ in range(10))
