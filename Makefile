@@ -7,7 +7,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 MODEL_DIR := models/embeddinggemma-300m
 
-.PHONY: install model index serve test test-fast eval bench lint fmt clean
+.PHONY: install model index serve test test-fast eval bench loadtest lint fmt clean
 
 install: $(VENV)/.installed model
 
@@ -36,7 +36,10 @@ test-fast: install
 	$(BIN)/pytest -q -m "not slow"
 
 eval: install
-	$(BIN)/qa eval --json reports/eval.json --html reports/eval.html
+	$(BIN)/qa eval --compare --json reports/eval.json --html reports/eval.html --ragas reports/eval.ragas.jsonl
+
+loadtest: install  # 64 clients for 60 s over loopback (CLIENTS=, SECONDS= to change); see qa/loadtest.py
+	$(BIN)/python -m qa.loadtest --clients $(or $(CLIENTS),64) --seconds $(or $(SECONDS),60)
 
 bench: install
 	$(BIN)/python -m qa.bench --out reports/bench

@@ -12,7 +12,7 @@ import re
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from qa.schemas import Chunk, Document, Sentence
+from qa.schemas import Chunk, Clause, Document, Sentence
 
 # Paragraphs first, then sentence ends, then clause marks; this report uses ASCII commas
 # and semicolons inside Chinese text, so both forms are listed.
@@ -85,6 +85,34 @@ def split_sentences(doc: Document, chunks: list[Chunk]) -> list[Sentence]:
                 )
     _check_offsets(doc, sentences)
     return sentences
+
+
+_CLAUSE_MARK = re.compile(r"[,,;;。!?!?]|[::](?!\d)")
+
+
+def split_value_clauses(sentences: list[Sentence], first_pos: int = 0) -> list[Clause]:
+    """The clauses of each sentence that hold a figure (a number, percentage or date)."""
+    from qa.answer.values import find_values
+
+    clauses: list[Clause] = []
+    for pos, sentence in enumerate(sentences, start=first_pos):
+        text = sentence.text
+        bounds = [0, *(m.end() for m in _CLAUSE_MARK.finditer(text)), len(text)]
+        for lo, hi in zip(bounds, bounds[1:], strict=False):
+            piece = text[lo:hi].rstrip(",,;;::。!?!?")
+            if piece.strip() and find_values(piece):
+                lead = len(piece) - len(piece.lstrip())
+                clauses.append(
+                    Clause(
+                        sentence_pos=pos,
+                        doc_id=sentence.doc_id,
+                        section=sentence.section,
+                        start=sentence.start + lo + lead,
+                        end=sentence.start + lo + len(piece),
+                        text=piece.strip(),
+                    )
+                )
+    return clauses
 
 
 def _latin_sentences(text: str, offset: int) -> list[tuple[int, int]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, Any, Callable, TypeVar
 
 import typer
@@ -113,14 +114,102 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (default: QA_HOST).")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default: QA_PORT).")] = None,
 ) -> None:
-    """Serve the HTTP API; builds the index first when it is missing or stale."""
+    """Serve the HTTP API; builds the index first when it is missing or stale (QA_REBUILD_ON_START),
+    otherwise refuses to start, saying what to run. SIGTERM finishes requests in flight; SIGHUP
+    reloads the index that `qa build-index` last published."""
+    import logging.config
+
     import uvicorn
 
     from qa.api import create_app
+    from qa.api.limits import tune_interpreter
+    from qa.api.middleware import log_config
+    from qa.api.state import ServiceState
 
     settings = _settings()
-    app_ = create_app(settings, wait=True)
-    uvicorn.run(app_, host=host or settings.host, port=port or settings.port, log_level="info")
+    logging.config.dictConfig(log_config("info"))  # the same log format for loading as for serving
+    tune_interpreter()
+    if not settings.rebuild_on_start:
+        from qa.index import current_build_dir
+
+        current_build_dir(settings.index_dir)  # a missing index is refused before the model loads
+    state = ServiceState(settings)
+    state.load()  # before binding the port: a broken index is refused, never served
+    if state.live is None:
+        typer.secho(f"error: cannot serve: {state.error}", err=True, fg="red")
+        raise typer.Exit(2)
+    uvicorn.run(
+        create_app(settings, state=state),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=log_config("info"),
+        access_log=False,  # qa.access writes one JSON line per request instead
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
+        timeout_keep_alive=int(settings.keep_alive_s),
+    )
+
+
+@app.command("eval")
+@_friendly
+def eval_cmd(
+    gold: Annotated[
+        Path | None, typer.Option(help="Gold Q&A JSONL (default: <corpus>/gold/gold.jsonl).")
+    ] = None,
+    mode: Annotated[
+        SearchMode | None,
+        typer.Option(case_sensitive=False, help="Retrieval mode (default: QA_SEARCH_MODE)."),
+    ] = None,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Run dense, bm25 and hybrid side by side.")
+    ] = False,
+    url: Annotated[
+        str | None, typer.Option(help="Evaluate a running service (e.g. http://127.0.0.1:8123) over HTTP.")
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(help="API key for --url, when the service has QA_API_KEYS set.")
+    ] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the whole run as JSON.")] = None,
+    html_path: Annotated[Path | None, typer.Option("--html", help="Write the HTML report.")] = None,
+    ragas_path: Annotated[
+        Path | None, typer.Option("--ragas", help="Write RAGAS-style samples (JSONL; one file per mode).")
+    ] = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=20)] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N gold questions.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Evaluate retrieval, answers, citations and refusals against a gold Q&A set."""
+    from qa.eval.backends import Backend, HttpBackend, InProcessBackend
+    from qa.eval.export import write_ragas
+    from qa.eval.gold import load_gold
+    from qa.eval.html import write_html
+    from qa.eval.report import print_report, write_json
+    from qa.eval.runner import COMPARE_MODES, run_eval
+
+    settings = _settings()
+    gold_path = gold or settings.corpus_dir / "gold" / "gold.jsonl"
+    items = load_gold(gold_path)[:limit]
+    modes = list(COMPARE_MODES) if compare else [mode or settings.search_mode]
+    backend: Backend
+    if url:
+        backend = HttpBackend(url, api_key=api_key)
+    else:
+        from qa.engine import open_engine
+
+        backend = InProcessBackend.open(open_engine(settings, rebuild=True))
+    top_k = top_k or settings.top_k
+    run = run_eval(items, backend, modes, top_k=top_k, gold_path=str(gold_path), progress=progress)
+    print_report(run)
+    written = []
+    if json_path:
+        write_json(run, json_path)
+        written.append(json_path)
+    if html_path:
+        write_html(run, html_path)
+        written.append(html_path)
+    if ragas_path:
+        written += write_ragas(run, ragas_path)
+    for path in written:
+        typer.echo(f"wrote {path}")
 
 
 def main() -> None:

@@ -8,12 +8,15 @@ inject it instead of touching the environment.
 
 from __future__ import annotations
 
+import json
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +27,13 @@ class SearchMode(StrEnum):
     DENSE = "dense"
     BM25 = "bm25"
     HYBRID = "hybrid"
+
+
+class EmbedBackend(StrEnum):
+    """How questions are embedded (documents always use the PyTorch fp32 model)."""
+
+    TORCH = "torch"  # sentence-transformers on PyTorch, fp32
+    ONNX = "onnx"  # the same fp32 graph on ONNX Runtime, exported once into <model>/onnx
 
 
 class Settings(BaseSettings):
@@ -40,6 +50,14 @@ class Settings(BaseSettings):
     embed_dim: int | None = Field(
         None, description="Truncate embeddings (Matryoshka: 768/512/256/128); None keeps all."
     )
+    # Speed (qa.embed_onnx, qa.batching, qa.answer.cache); none of these changes the index.
+    embed_backend: EmbedBackend = Field(EmbedBackend.TORCH, description="Query encoder: torch or onnx.")
+    embed_threads: int | None = Field(None, ge=1, le=256, description="Encoder threads; None: the default.")
+    batch_max_wait_ms: float = Field(
+        3.0, ge=0, le=100, description="Under load, how long a question waits for others to share its encode."
+    )
+    batch_max_size: int = Field(64, ge=1, le=1024, description="Questions per shared encode; 1 turns it off.")
+    answer_cache_size: int = Field(1024, ge=0, le=1_000_000, description="Answers kept (LRU); 0: off.")
 
     chunk_size: int = Field(300, ge=50, le=4000, description="Chunk size in characters.")
     chunk_overlap: int = Field(60, ge=0, description="Overlap between chunks in characters.")
@@ -54,6 +72,46 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     max_question_chars: int = Field(2000, ge=10, le=100_000)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["*"],
+        description='Origins whose pages may call the API (the chat widget): a JSON list or comma-separated, '
+        'e.g. "https://a.example,http://localhost:3000"; "*" allows any page, an empty value none.',
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> object:
+        """Accept a JSON list or a comma-separated string; an origin is scheme://host[:port]."""
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if not isinstance(value, list):
+            return value
+        origins = [str(v).strip().rstrip("/") for v in value if str(v).strip()]
+        bad = [o for o in origins if o != "*" and not re.fullmatch(r"https?://[^/\s]+", o)]
+        if bad:
+            raise ValueError(f"not an origin (scheme://host[:port]): {', '.join(bad)}")
+        return origins
+
+    # Reliability and access (qa.api.middleware, qa.api.limits, qa.api.security).
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies get 413.")
+    max_in_flight: int = Field(4, ge=1, le=256, description="Questions answered at once; more get 503.")
+    request_timeout_s: float = Field(30.0, gt=0, le=600, description="Longer answers get 504.")
+    rate_limit_per_min: float = Field(
+        120.0, ge=0, description="Requests per minute per API key (or client IP); 0 turns it off."
+    )
+    rate_limit_burst: int = Field(30, ge=1, description="Requests allowed at once before the rate applies.")
+    api_keys: SecretStr = Field(
+        SecretStr(""), description="Comma-separated API keys; empty leaves the API open (admin off)."
+    )
+    log_questions: bool = Field(False, description="Put question text in INFO access logs.")
+    shutdown_grace_s: float = Field(30.0, ge=0, description="On SIGTERM, time to finish requests.")
+    keep_alive_s: float = Field(
+        15.0, gt=0, le=600, description="Idle keep-alive; above clients' idle expiry (httpx: 5 s)."
+    )
+
+    def api_key_list(self) -> list[str]:
+        return [k.strip() for k in self.api_keys.get_secret_value().split(",") if k.strip()]
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -36,7 +36,9 @@ class Embedder(Protocol):
 class SentenceTransformerEmbedder:
     """sentence-transformers model from a folder (offline) or a hub id (needs internet)."""
 
-    def __init__(self, model: str, batch_size: int = 16, dim: int | None = None) -> None:
+    def __init__(
+        self, model: str, batch_size: int = 16, dim: int | None = None, threads: int | None = None
+    ) -> None:
         self.model_id = model
         self.batch_size = batch_size
         self._truncate = dim
@@ -46,8 +48,11 @@ class SentenceTransformerEmbedder:
         if self._folder is not None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
+            import torch
             from sentence_transformers import SentenceTransformer
 
+            if threads:
+                torch.set_num_threads(threads)
             self._model = SentenceTransformer(
                 model,
                 device="cpu",
@@ -66,16 +71,7 @@ class SentenceTransformerEmbedder:
         """sha256 that identifies the weights; the fetch step's verified marker when present."""
         if self._folder is None:
             return f"hub:{self.model_id}"
-        marker = self._folder / _VERIFIED_MARKER
-        if marker.is_file():
-            return marker.read_text().strip()
-        digest = hashlib.sha256()
-        for path in sorted(self._folder.rglob("*.safetensors")):
-            digest.update(str(path.relative_to(self._folder)).encode())
-            with path.open("rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(block)
-        return digest.hexdigest()
+        return folder_weights_hash(self._folder)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, query=True, progress=False)
@@ -95,6 +91,32 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def make_embedder(model: str, batch_size: int = 16, dim: int | None = None) -> Embedder:
-    """The one factory: today a sentence-transformers model; the seam for other backends."""
-    return SentenceTransformerEmbedder(model, batch_size=batch_size, dim=dim)
+def folder_weights_hash(folder: Path) -> str:
+    """sha256 that identifies a model folder's weights; the fetch step's verified marker when present."""
+    marker = folder / _VERIFIED_MARKER
+    if marker.is_file():
+        return marker.read_text().strip()
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.safetensors")):
+        digest.update(str(path.relative_to(folder)).encode())
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def make_embedder(
+    model: str,
+    batch_size: int = 16,
+    dim: int | None = None,
+    backend: str = "torch",
+    threads: int | None = None,
+) -> Embedder:
+    """The one factory: sentence-transformers on PyTorch, or its ONNX Runtime export for queries."""
+    if backend == "onnx":
+        from qa.embed_onnx import OnnxEmbedder
+
+        return OnnxEmbedder(model, batch_size=batch_size, dim=dim, threads=threads)
+    if backend != "torch":
+        raise ModelError(f"unknown embedding backend {backend!r} (torch or onnx)")
+    return SentenceTransformerEmbedder(model, batch_size=batch_size, dim=dim, threads=threads)

@@ -28,7 +28,19 @@ class Engine:
 
 
 def load_embedder(settings: Settings) -> Embedder:
-    return make_embedder(settings.embed_model, settings.embed_batch_size, settings.embed_dim)
+    """The configured encoder; concurrent questions share its forward passes (qa.batching)."""
+    embedder = make_embedder(
+        settings.embed_model,
+        settings.embed_batch_size,
+        settings.embed_dim,
+        backend=settings.embed_backend.value,
+        threads=settings.embed_threads,
+    )
+    if settings.batch_max_size > 1:
+        from qa.batching import MicroBatchingEmbedder
+
+        embedder = MicroBatchingEmbedder(embedder, settings.batch_max_wait_ms, settings.batch_max_size)
+    return embedder
 
 
 def open_engine(

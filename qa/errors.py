@@ -63,3 +63,62 @@ class NotReadyError(QAError):
     """The model or index is still loading."""
 
     status_code = 503
+
+
+# --- access and load (qa.api.security, qa.api.limits, qa.api.middleware) -----------------------
+
+
+class BadRequestError(QAError):
+    """A request the HTTP layer cannot read: a body that is not UTF-8, a bad Content-Length."""
+
+    status_code = 400
+
+
+class UnauthorizedError(QAError):
+    """No API key, or an unknown one, where keys are required."""
+
+    status_code = 401
+
+
+class ForbiddenError(QAError):
+    """A route that is switched off (admin routes while no API keys are configured)."""
+
+    status_code = 403
+
+
+class PayloadTooLargeError(QAError):
+    """A request body over ``QA_MAX_BODY_BYTES``."""
+
+    status_code = 413
+
+
+class RateLimitedError(QAError):
+    """A key or client IP over its token bucket; ``retry_after`` says when a token is back."""
+
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after: float = 1.0) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class OverloadedError(QAError):
+    """``QA_MAX_IN_FLIGHT`` questions are already being answered: refused at once, not queued."""
+
+    status_code = 503
+
+    def __init__(self, detail: str, retry_after: float = 1.0) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class RequestTimeoutError(QAError):
+    """An answer that took longer than ``QA_REQUEST_TIMEOUT_S``."""
+
+    status_code = 504
+
+
+class ReloadError(QAError):
+    """A hot reload failed; the service keeps serving the index it had."""
+
+    status_code = 409

@@ -53,6 +53,13 @@ class Sentence(Span):
     chunk_id: str = Field(description="The chunk that holds the sentence's start.")
 
 
+class Clause(Span):
+    """A clause that states a figure; embedded on its own so a question can pick the right
+    figure out of a sentence that lists several."""
+
+    sentence_pos: int
+
+
 class Hit(BaseModel):
     """A retrieved chunk with its score and rank-giving signals."""
 

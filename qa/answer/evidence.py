@@ -1,15 +1,16 @@
 """Evidence: score candidate sentences, check support, trim to clauses, pick the value.
 
 A sentence is good evidence when it is close to the question in meaning (dense
-similarity), shares its words (soft-term coverage), names everything specific the
-question names (hard terms: codes like 6G, years, places) and holds the kind of value
-asked for. The last two are pass/fail checks: they decide between answering and
-refusing, which similarity alone cannot (unanswerable near-misses score as high as
-answerable questions on this model).
+similarity), shares its rarer words (IDF-weighted coverage), names everything specific
+the question names (codes like 6G, years, places) and holds the kind of value asked
+for. The last two are pass/fail checks: they decide between answering and refusing,
+which similarity alone cannot (unanswerable near-misses score as high as answerable
+questions with this model).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,12 +23,19 @@ from qa.text import normalize_query
 W_SOFT = 0.30
 W_KIND = 0.10
 W_RANK = 0.05
+W_PUBLICATION = 0.30
+W_FOCUS = 0.15
 PENALTY_HARD = 0.30
+RARE_DF = 2
+GENERAL_RARE_FREQ = 300
 PENALTY_KIND = 0.15
 
 _CLAUSE_END = re.compile(r"[,,;;::。!?!?]")
 _STRICT_UNITS = ("元", "倍", "GB", "%")
 _COUNT_UNITS = ("个", "家", "座", "条", "项", "类", "户", "次", "台", "套", "所", "件", "处", "名", "位")
+# A value is a rate when its clause says so before it ("每万人拥有…38个", "年均增长7.6%").
+_RATE_MARK = re.compile(r"每|年均|平均|人均|占比|比例|增长|增速|提升|翻")
+_ENUMERATION = re.compile(r"、|”“|”、“|和|及|与|以及")
 
 
 @dataclass
@@ -38,8 +46,16 @@ class Candidate:
     chunk_rank: int
     soft: float = 0.0
     missing: list[str] = field(default_factory=list)
+    focus: float = 1.0
     values: list[Value] = field(default_factory=list)
+    kind_ok: bool = True
     score: float = 0.0
+    clause_sims: dict[tuple[int, int], float] = field(default_factory=dict)
+
+    def value_sim(self, value: Value) -> float:
+        """Similarity of the question to the clause stating ``value`` (0 when not indexed)."""
+        at = self.sentence.start + value.start
+        return max((s for (lo, hi), s in self.clause_sims.items() if lo <= at < hi), default=0.0)
 
     @property
     def has_value(self) -> bool:
@@ -48,9 +64,54 @@ class Candidate:
 
 @lru_cache(maxsize=4096)
 def _pinyin(text: str) -> str:
+    """Pinyin of each jieba word, "|"-separated, so names match whole words only.
+
+    Without the separators, "主城都市区" would spell "...chengdu..." and pass for 成都.
+    """
     from pypinyin import lazy_pinyin
 
-    return "".join(lazy_pinyin(text)).lower()
+    from qa.text import _jieba
+
+    words = [w for w in _jieba().lcut_for_search(text) if w.strip()]
+    spelled = ["".join(lazy_pinyin(w)).lower() for w in words]
+    pairs = [a + b for a, b in zip(spelled, spelled[1:], strict=False)]
+    return "|" + "|".join(spelled) + "|" + "|".join(pairs) + "|"
+
+
+class Lexicon:
+    """What the corpus says at all, and how rare each word is in it.
+
+    A question term the corpus never uses may be a paraphrase ("许可" for "持证"), so it
+    cannot by itself refuse; one the corpus uses elsewhere but the evidence lacks
+    (成都 in a sentence about Chongqing) marks the evidence as answering another question.
+    """
+
+    def __init__(self, sentences: list[str]) -> None:
+        self.sentences = [normalize_query(s).lower() for s in sentences]
+        self.text = "\n".join(self.sentences)
+        self.spelled = _pinyin(self.text)
+
+    def knows(self, term: str) -> bool:
+        return term.lower() in self.text
+
+    def knows_pinyin(self, name: str) -> bool:
+        return f"|{name}|" in self.spelled
+
+    @lru_cache(maxsize=8192)  # noqa: B019  (one lexicon per index, lives as long as it)
+    def df(self, term: str) -> int:
+        """How many sentences of the corpus use ``term``."""
+        term = term.lower()
+        return sum(1 for s in self.sentences if term in s)
+
+    def idf(self, term: str) -> float:
+        return math.log((len(self.sentences) + 1) / (self.df(term) + 1)) + 1.0
+
+
+def _general_frequency(word: str) -> int:
+    """The word's frequency in jieba's dictionary of general Chinese (0 when unknown)."""
+    from qa.text import _jieba
+
+    return int(_jieba().dt.FREQ.get(word, 0))
 
 
 def context_of(doc: Document, sentence: Sentence) -> str:
@@ -59,23 +120,9 @@ def context_of(doc: Document, sentence: Sentence) -> str:
     para_start = 0 if para_start < 0 else para_start + 2
     head = doc.text[para_start : sentence.start]
     first = re.split(r"(?<=[。!?!?])", head, maxsplit=1)[0] if head else ""
-    previous = re.split(r"(?<=[。!?!?;;])", head.rstrip())
-    before = previous[-2] if len(previous) >= 2 and not previous[-1] else (previous[-1] if previous else "")
+    pieces = [p for p in re.split(r"(?<=[。!?!?;;])", head) if p.strip()]
+    before = pieces[-1] if pieces else ""
     return f"{first}\n{before}\n{sentence.text}"
-
-
-class Lexicon:
-    """What the corpus says at all: decides whether a missing term is a paraphrase or a gap."""
-
-    def __init__(self, texts: list[str]) -> None:
-        self.text = normalize_query("\n".join(texts)).lower()
-        self.spelled = _pinyin(self.text)
-
-    def knows(self, term: str) -> bool:
-        return term.lower() in self.text
-
-    def knows_pinyin(self, name: str) -> bool:
-        return name in self.spelled
 
 
 def missing_terms(question: Question, context: str, doc: Document, lexicon: Lexicon) -> list[str]:
@@ -86,27 +133,57 @@ def missing_terms(question: Question, context: str, doc: Document, lexicon: Lexi
         required = lexicon.knows(term) or term in question.common_places
         if required and term.lower() not in norm:
             missing.append(term)
+    # A specific term (rare in the corpus and in general Chinese: "携号转网", "分会场") marks
+    # the passages it appears in; evidence without it is about something else. Common
+    # words ("数量", "方式") are left out: questions paraphrase with them freely.
+    for term in question.soft_terms:
+        if (
+            0 < lexicon.df(term) <= RARE_DF
+            and _general_frequency(term) < GENERAL_RARE_FREQ
+            and term.lower() not in norm
+            and term not in missing
+        ):
+            missing.append(term)
     if question.pinyin_terms:
         spelled = _pinyin(norm)
-        missing += [n for n in question.pinyin_terms if lexicon.knows_pinyin(n) and n not in spelled]
+        missing += [
+            n for n in question.pinyin_terms if lexicon.knows_pinyin(n) and f"|{n}|" not in spelled
+        ]
     return missing
 
 
-def soft_coverage(question: Question, text: str) -> float:
+def soft_coverage(question: Question, text: str, lexicon: Lexicon) -> float:
+    """IDF-weighted share of the question's content words found in ``text`` (bigrams count half)."""
     if not question.soft_terms:
         return 0.0
     norm = normalize_query(text)
-    hits = 0.0
+    got = total = 0.0
     for term in question.soft_terms:
+        weight = lexicon.idf(term)
+        total += weight
         if term in norm:
-            hits += 1
-        elif len(term) >= 2 and any(term[i : i + 2] in norm for i in range(len(term) - 1)):
-            hits += 0.5
-    return hits / len(question.soft_terms)
+            got += weight
+        elif any(term[i : i + 2] in norm for i in range(len(term) - 1)):
+            got += weight / 2
+    return got / total if total else 0.0
 
 
-def matching_values(question: Question, values: list[Value]) -> list[Value]:
-    """Values of the kind (and unit) the question asks for."""
+def focus_coverage(question: Question, text: str) -> float:
+    """Share of the focus terms (what is measured) found in ``text``; 1.0 when there are none."""
+    if not question.focus_terms:
+        return 1.0
+    norm = normalize_query(text)
+    got = 0.0
+    for term in question.focus_terms:
+        if term in norm:
+            got += 1
+        elif any(term[i : i + 2] in norm for i in range(len(term) - 1)):
+            got += 0.5
+    return got / len(question.focus_terms)
+
+
+def matching_values(question: Question, text: str, values: list[Value]) -> list[Value]:
+    """Values of the kind, unit and (rate or total) the question asks for."""
     if question.asked is Asked.PERCENT:
         found = [v for v in values if v.kind is ValueKind.PERCENT]
     elif question.asked is Asked.DATE:
@@ -117,6 +194,10 @@ def matching_values(question: Question, values: list[Value]) -> list[Value]:
         return []
     if question.unit:
         found = [v for v in found if _unit_fits(question.unit, v)]
+    elif question.unit_family:
+        found = [v for v in found if _in_family(question.unit_family, v)]
+    if not question.asks_rate and question.asked is not Asked.DATE:
+        found = [v for v in found if not _is_rate(text, v)]
     return found
 
 
@@ -129,32 +210,75 @@ def _unit_fits(asked: str, value: Value) -> bool:
     return unit == "" or unit.endswith(asked)
 
 
-def score_candidate(question: Question, cand: Candidate, doc: Document, lexicon: Lexicon) -> None:
-    text = cand.sentence.text
-    cand.soft = soft_coverage(question, text + cand.sentence.section)
-    cand.missing = missing_terms(question, context_of(doc, cand.sentence), doc, lexicon)
-    cand.values = matching_values(question, find_values(text))
-    kind_ok = cand.has_value or not question.asked.wants_value
-    cand.score = (
-        cand.dense
-        + W_SOFT * cand.soft
-        + W_KIND * (1.0 if kind_ok and question.asked.wants_value else 0.0)
-        + W_RANK / (1 + cand.chunk_rank)
-        - (PENALTY_HARD if cand.missing else 0.0)
-        - (0.0 if kind_ok else PENALTY_KIND)
+def _in_family(family: tuple[str, ...], value: Value) -> bool:
+    unit = value.unit.strip().lstrip("余")
+    if value.kind is ValueKind.PERCENT:
+        return False
+    return any(unit == u or (u and unit.endswith(u)) for u in family)
+
+
+def _is_rate(text: str, value: Value) -> bool:
+    lo, _ = clause_bounds(text, value.start)
+    return value.kind is ValueKind.PERCENT and bool(_RATE_MARK.search(text[lo : value.start])) or bool(
+        re.search(r"每|年均|平均|人均", text[lo : value.start])
     )
 
 
-def best_value(question: Question, cand: Candidate) -> Value | None:
-    """The value to give as the short answer: in the clause sharing most words with the question."""
+def kind_present(question: Question, text: str, values: list[Value]) -> bool:
+    """Whether the sentence can answer the kind of question at all."""
+    if question.asked.wants_value:
+        return bool(values)
+    if question.asked is Asked.LIST:
+        return bool(_ENUMERATION.search(text))
+    if question.asked is Asked.PERSON:
+        return _has_person(text)
+    return True
+
+
+def _has_person(text: str) -> bool:
+    from qa.answer.question import _posseg
+
+    return any(p.flag == "nr" and 2 <= len(p.word) <= 4 for p in _posseg().cut(text))
+
+
+def score_candidate(
+    question: Question, cand: Candidate, doc: Document, lexicon: Lexicon
+) -> None:
+    text = cand.sentence.text
+    cand.soft = soft_coverage(question, text + " " + cand.sentence.section, lexicon)
+    cand.missing = missing_terms(question, context_of(doc, cand.sentence), doc, lexicon)
+    cand.values = matching_values(question, text, find_values(text))
+    cand.kind_ok = kind_present(question, text, cand.values)
+    cand.focus = focus_coverage(question, text + " " + cand.sentence.section)
+    if cand.values and cand.clause_sims:
+        # A long sentence listing many figures matches each of them weakly; the clause
+        # that states the asked figure matches it sharply.
+        cand.dense = max(cand.dense, max(cand.value_sim(v) for v in cand.values))
+    publication = question.asks_publication and doc.published is not None and doc.published in text
+    cand.score = (
+        cand.dense
+        + W_SOFT * cand.soft
+        + W_KIND * (1.0 if cand.kind_ok and question.asked is not Asked.OPEN else 0.0)
+        + W_RANK / (1 + cand.chunk_rank)
+        + W_FOCUS * cand.focus
+        + (W_PUBLICATION if publication else 0.0)
+        - (PENALTY_HARD if cand.missing else 0.0)
+        - (0.0 if cand.kind_ok else PENALTY_KIND)
+    )
+
+
+def best_value(question: Question, cand: Candidate, lexicon: Lexicon) -> Value | None:
+    """The value to give as the short answer: in the clause sharing most rare words with the question."""
     if not cand.values:
         return None
     text = cand.sentence.text
 
-    def rank(value: Value) -> tuple[float, int, int]:
+    def rank(value: Value) -> tuple[float, int]:
         lo, hi = clause_bounds(text, value.start)
-        overlap = soft_coverage(question, text[lo:hi])
-        return (overlap, int(is_end_state(text, value)), -value.start)
+        focus = focus_coverage(question, text[lo:hi]) if question.focus_terms else 0.0
+        overlap = soft_coverage(question, text[lo:hi], lexicon)
+        fit = focus + 0.5 * overlap + cand.value_sim(value) + 0.05 * is_end_state(text, value)
+        return (round(fit, 4), -value.start)
 
     return max(cand.values, key=rank)
 
@@ -169,7 +293,9 @@ def clause_bounds(text: str, offset: int) -> tuple[int, int]:
     return lo, hi
 
 
-def trim(question: Question, cand: Candidate, value: Value | None, max_chars: int = 60) -> tuple[int, int]:
+def trim(
+    question: Question, cand: Candidate, value: Value | None, lexicon: Lexicon, max_chars: int = 60
+) -> tuple[int, int]:
     """Relative (start, end) of the quote inside the sentence.
 
     Short sentences are quoted whole: they read well and keep their subject. Long ones
@@ -181,6 +307,6 @@ def trim(question: Question, cand: Candidate, value: Value | None, max_chars: in
     if len(text) <= max_chars or value is None:
         return 0, end
     lo, hi = clause_bounds(text, value.start)
-    if hi - lo < 18 or soft_coverage(question, text[lo:hi]) == 0:
-        lo = clause_bounds(text, max(0, lo - 2))[0] if lo > 0 else lo
+    if (hi - lo < 18 or soft_coverage(question, text[lo:hi], lexicon) == 0) and lo > 0:
+        lo = clause_bounds(text, max(0, lo - 2))[0]
     return lo, hi

@@ -20,6 +20,7 @@ from qa.text import EN_STOPWORDS, ZH_STOPWORDS, Language, detect_language, norma
 class Asked(StrEnum):
     """What kind of answer the question asks for."""
 
+    PERSON = "person"
     PERCENT = "percent"
     QUANTITY = "quantity"
     DATE = "date"
@@ -34,6 +35,7 @@ class Asked(StrEnum):
 
 
 _PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
+    (Asked.PERSON, re.compile(r"是谁|谁是|叫什么名字|姓名|\bwho\b|\bwhom\b|\bwhose name\b", re.I)),
     (Asked.DATE, re.compile(
         r"何时|什么时候|哪一?年|哪天|哪一天|几月|几号|日期|发布时间|发布于|\bwhen\b|what date|which year|"
         r"what year|what day|\bdated?\b|published", re.I)),
@@ -51,9 +53,26 @@ _PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
     (Asked.NAME, re.compile(r"\b谁\b|是谁|叫什么|名称|名字|什么名|哪个|哪家|\bwho\b|what is the name|which (?:company|project|organization|plan)", re.I)),
 ]
 
+COUNT_FAMILY = ("", "个", "家", "座", "条", "项", "类", "户", "次", "台", "套", "所", "件", "处", "名",
+                "位", "省", "城市", "区县", "县", "村", "行业", "人", "批", "期", "种", "年")
+_ATTRIBUTE_UNITS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (re.compile(r"带宽|bandwidth", re.I), ("GB", "TB", "PB", "G", "T", "M", "Gbps", "Mbps", "Tbps")),
+    (re.compile(r"流量|traffic", re.I), ("G", "GB", "TB", "PB")),
+    (re.compile(r"投资|投入|资金|收入|金额|营收|经费|补助|补贴|revenue|invest|fund|money|spend|spent|subsid", re.I),
+     ("元",)),
+    (re.compile(r"面积|\barea\b|acre|hectare", re.I), ("亩", "平方公里", "公顷")),
+    (re.compile(r"时延|延迟|latency|delay", re.I), ("毫秒", "秒")),
+    (re.compile(r"速率|网速|下载速度|速度|\bspeed\b", re.I), ("Mbps", "Gbps", "M", "G")),
+]
+_HOW_MANY = re.compile(r"how many|多少[个家座条项类户次台套所件处名位]|几[个家座条项类户次台套所件处名位]", re.I)
+_RATE_ASKED = re.compile(
+    r"每|年均|平均|人均|占比|比例|增长|增速|增幅|提升|\bper\b|average|annual|\brate\b|growth|grow|increase|"
+    r"ratio|share|percent", re.I)
+_PUBLICATION = re.compile(r"发布|发表|刊发|上线|publish|release|posted|\bdated?\b", re.I)
+
 # A unit named right after 多少/几 pins the answer's unit: "多少亿元" is not answered by "7.6%".
 _ASKED_UNIT = re.compile(r"(?:多少|几)\s*(亿元|万元|元|倍|GB|户|万户|%|个|家|座|条|项|年)", re.I)
-_EN_UNIT = {r"\byuan\b|\brmb\b|\bcny\b|investment|invest|revenue|\bspent\b|\bfund": "元", r"\btimes\b|\bfold\b": "倍"}
+_EN_UNIT = {r"\byuan\b|\brmb\b|\bcny\b": "元", r"how many times|\bfold\b": "倍"}
 _ALNUM = re.compile(r"[A-Za-z0-9]+(?:[-+.][A-Za-z0-9]+)*")
 _YEAR = re.compile(r"(?:19|20)\d{2}年?")
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.I)
@@ -73,8 +92,12 @@ class Question:
     language: Language
     asked: Asked
     unit: str | None = None
+    unit_family: tuple[str, ...] = ()
+    asks_rate: bool = False
+    asks_publication: bool = False
     hard_terms: list[str] = field(default_factory=list)
     soft_terms: list[str] = field(default_factory=list)
+    focus_terms: list[str] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)
     common_places: list[str] = field(default_factory=list)
     pinyin_terms: list[str] = field(default_factory=list)
@@ -91,9 +114,39 @@ def analyze(text: str) -> Question:
     unit = _asked_unit(normalized)
     if unit == "%":
         asked = Asked.PERCENT
+    elif asked is not Asked.QUANTITY:
+        unit = None
     hard, soft, entities, common = _terms(normalized, language)
+    focus = _focus_terms(normalized) if language is Language.ZH else []
     pinyin = _pinyin_names(text) if language is Language.EN else []
-    return Question(text, normalized, language, asked, unit, hard, soft, entities, common, pinyin)
+    return Question(
+        text,
+        normalized,
+        language,
+        asked,
+        unit,
+        _unit_family(normalized, asked, unit),
+        bool(_RATE_ASKED.search(normalized)),
+        bool(_PUBLICATION.search(normalized)),
+        hard,
+        soft,
+        focus,
+        entities,
+        common,
+        pinyin,
+    )
+
+
+def _unit_family(text: str, asked: Asked, unit: str | None) -> tuple[str, ...]:
+    """Units an answer may carry, from what is measured ("带宽" wants GB, "how many" a count)."""
+    if asked is not Asked.QUANTITY or unit:
+        return ()
+    if _HOW_MANY.search(text):
+        return COUNT_FAMILY
+    for pattern, family in _ATTRIBUTE_UNITS:
+        if pattern.search(text):
+            return family
+    return ()
 
 
 def _asked_unit(text: str) -> str | None:
@@ -162,6 +215,48 @@ def _terms(text: str, language: Language) -> tuple[list[str], list[str], list[st
         if flag.startswith(("n", "v", "a")) or flag in ("l", "i", "j"):
             soft.append(word)
     return _unique(hard), _unique(soft), _unique(entities), _unique(common)
+
+
+_QUESTION_WORD = re.compile(r"多少|几|多大|多高|多长|多久|哪|什么|怎样|如何|怎么|是否|谁")
+_FOCUS_SKIP = frozenset(
+    "超过 达到 累计 共有 拥有 一共 总共 目前 现在 增长 提升 增加 实现 重庆 全市 我市 持有 进行 开展 推进 "
+    "属于 成为 包括 覆盖 建成 获得 完成 提到 介绍 描述 概括 总结".split()
+)
+
+
+def _focus_terms(text: str) -> list[str]:
+    """What is measured or asked about: the nouns right before the question word.
+
+    In "重庆顶级节点累计的标识注册量超过多少?" the value must be the 标识注册量, not any
+    other figure of the 顶级节点 sentence; when the question word comes first
+    ("有多少个企业节点…"), the nouns after it.
+    """
+    match = _QUESTION_WORD.search(text)
+    words = [
+        (p.word, p.flag)
+        for p in _posseg().cut(_ALNUM.sub(" ", text))
+        if len(p.word) >= 2 and p.word not in ZH_STOPWORDS and p.word not in _FOCUS_SKIP
+        and p.flag.startswith(("n", "v", "a", "l", "j"))
+    ]
+    if not words:
+        return []
+    if match is None:
+        return [w for w, _ in words[-2:]]
+    before_text = _ALNUM.sub(" ", text[: match.start()])
+    before, after = [], []
+    consumed = 0
+    for word, _ in words:
+        idx = before_text.find(word, consumed)
+        if idx >= 0:
+            before.append(word)
+            consumed = idx + len(word)
+        else:
+            after.append(word)
+    # "接入了多少感知设备": a noun right after the question word is what is counted.
+    tail = re.sub(r"^(?:多少|几)[个家座条项类户次台套所件处名位种批]?", "", _ALNUM.sub("", text[match.start() :]))
+    if after and tail.startswith(after[0]):
+        return after[:1] + before[-1:]
+    return before[-2:] if before else after[:2]
 
 
 def _frequency(word: str) -> int:

@@ -26,7 +26,8 @@ _UNITS = (
     "亿元|万元|千元|元|美元|"
     "万亩|亩|平方公里|公里|千米|米|"
     "毫秒|秒|分钟|小时|天|个月|年|"
-    "万户|户|万人|人次|人|个|家|座|条|项|类|次|倍|台|套|所|部|款|强|件|张|处|批|期|种|份|名|位|节点|端口"
+    "万户|户|万人|人次|人|个|家|座|条|项|类|次|倍|台|套|所|部|款|强|件|张|处|批|期|种|份|名|位|节点|端口|"
+    "省|城市|区县|县|村|行业"
 )
 _VALUE = re.compile(
     rf"(?<![A-Za-z0-9.\-+:])(?P<v>{_NUM}(?:%|‰|{_MULT} ?(?:{_UNITS})|[万亿]G(?![A-Za-z])|{_MULT}))"
@@ -35,6 +36,12 @@ _VALUE = re.compile(
 _DATE = re.compile(
     r"(?<!\d)(?P<v>\d{4}-\d{1,2}-\d{1,2}|\d{4}年\d{1,2}月(?:\d{1,2}日)?|"
     r"(?:19|20)\d{2}年(?:底|初|末)?)(?!\d)"
+)
+# Chinese numerals with a measure word ("两年", "百余个"); "第一" (an ordinal) and words like
+# 一体化 (no measure word) are not quantities.
+_CN_VALUE = re.compile(
+    r"(?<![第一二两三四五六七八九十百千万亿])(?P<v>(?:[一二两三四五六七八九十]+[十百千万亿]*|[十百千万]+)余?"
+    r"(?:个|年|项|家|座|条|类|次|倍|批|期|名|位|户|届))"
 )
 _YEAR_ONLY = re.compile(r"^(?:19|20)\d{2}$")
 _SETTING_BEFORE = ("从", "由")
@@ -49,7 +56,7 @@ class Value:
 
     @property
     def unit(self) -> str:
-        return re.sub(r"^[\d.]+(?:余)?(?:[十百千万亿]+)?(?:余)?", "", self.text)
+        return re.sub(r"^(?:[\d.]+|[一二两三四五六七八九十百千万]+)(?:余)?(?:[十百千万亿]+)?(?:余)?", "", self.text)
 
 
 def find_values(text: str) -> list[Value]:
@@ -71,6 +78,11 @@ def find_values(text: str) -> list[Value]:
         else:
             kind = ValueKind.QUANTITY
         found.append(Value(span, kind, start, end))
+        taken.append((start, end))
+    for match in _CN_VALUE.finditer(text):
+        start, end = match.start("v"), match.end("v")
+        if not any(s < end and start < e for s, e in taken):
+            found.append(Value(match.group("v"), ValueKind.QUANTITY, start, end))
     return sorted(found, key=lambda v: v.start)
 
 

@@ -8,11 +8,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from qa import __version__
+from qa.api import hardening
+from qa.api.admin import install_sighup
+from qa.api.chat import router as chat_router
+from qa.api.middleware import error_response
 from qa.api.routes import router
+from qa.api.search import router as search_router
 from qa.api.state import ServiceState
+from qa.api.web import router as web_router
 from qa.config import Settings, get_settings
 from qa.errors import QAError
 
@@ -23,29 +30,48 @@ character offsets. Questions the reports do not answer are refused (`found: fals
 """
 
 
-def create_app(settings: Settings | None = None, *, wait: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, wait: bool = False, state: ServiceState | None = None
+) -> FastAPI:
     """Build the app. ``wait=True`` loads the model before serving (tests, CLI); otherwise
-    loading runs in the background and ``/readyz`` turns 200 when it is done."""
+    loading runs in the background and ``/readyz`` turns 200 when it is done. A ``state``
+    that is already loaded (``qa serve`` checks the index before binding) is used as is."""
     settings = settings or get_settings()
-    state = ServiceState(settings)
+    state = state or ServiceState(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        loading = asyncio.create_task(asyncio.to_thread(state.load))
+        loaded = state.ready.is_set()
+        loading = asyncio.create_task(asyncio.sleep(0) if loaded else asyncio.to_thread(state.load))
         if wait:
             await loading
+        uninstall_sighup = install_sighup(state)
         yield
+        uninstall_sighup()
         if not loading.done():
             await loading
 
     app = FastAPI(title="qa", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.qa = state
     app.include_router(router)
+    app.include_router(search_router)
+    app.include_router(chat_router)
+    app.include_router(web_router)
+    hardening.install(app, settings)
+    # Outside the hardening layers, so its headers reach their error responses too (a widget
+    # on another origin can then read a 401/429/503 instead of an opaque CORS failure).
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["X-Request-ID", "Retry-After"],
+        max_age=600,
+    )
 
     @app.exception_handler(QAError)
     async def _qa_error(request: Request, exc: QAError) -> JSONResponse:
-        headers = {"Retry-After": "5"} if exc.status_code == 503 else None
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

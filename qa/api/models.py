@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from qa.config import SearchMode
 from qa.schemas import Section
 
 MAX_QUESTION_CHARS = 2000
+# Document ids are slugs of corpus file names (letters, digits, CJK, ._-), chunk ids add ":c0001".
+# No slash, no backslash, no leading dot: an id can never name a path (../../etc/passwd is a 422).
+ID_PATTERN = r"^[0-9A-Za-z\u4e00-\u9fff_-][0-9A-Za-z\u4e00-\u9fff._:-]{0,199}$"
+ResourceId = Annotated[str, Path(pattern=ID_PATTERN, max_length=200, description="A document or chunk id.")]
 
 
 class AskRequest(BaseModel):

@@ -7,7 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 
-from qa.api.models import ASK_EXAMPLES, AskRequest, ChunkOut, DocumentOut, DocumentSummary, Health, Ready
+from qa.api.limits import LIMIT_RESPONSES, QuestionGuard, get_guard
+from qa.api.models import (
+    ASK_EXAMPLES,
+    AskRequest,
+    ChunkOut,
+    DocumentOut,
+    DocumentSummary,
+    Health,
+    Ready,
+    ResourceId,
+)
 from qa.api.state import ServiceState
 from qa.engine import Engine
 from qa.errors import NotFoundError
@@ -25,14 +35,15 @@ def get_engine(state: Annotated[ServiceState, Depends(get_state)]) -> Engine:
     return state.require()[0]
 
 
-@router.post("/ask", response_model=AskResponse, tags=["ask"])
-def ask(
+@router.post("/ask", response_model=AskResponse, tags=["ask"], responses=LIMIT_RESPONSES)
+async def ask(
     body: Annotated[AskRequest, Body(openapi_examples=ASK_EXAMPLES)],
     state: Annotated[ServiceState, Depends(get_state)],
+    guard: Annotated[QuestionGuard, Depends(get_guard)],
 ) -> AskResponse:
     """Answer a question with exact quotes from the report, or refuse when it does not say."""
     _, answerer = state.require()
-    return answerer.answer(body.question, body.top_k, body.mode)
+    return await guard.run(answerer.answer, body.question, body.top_k, body.mode)
 
 
 @router.get("/healthz", response_model=Health, tags=["ops"])
@@ -59,7 +70,7 @@ def documents(engine: Annotated[Engine, Depends(get_engine)]) -> list[DocumentSu
 
 
 @router.get("/documents/{doc_id}", response_model=DocumentOut, tags=["corpus"], responses={404: {}})
-def document(doc_id: str, engine: Annotated[Engine, Depends(get_engine)]) -> DocumentOut:
+def document(doc_id: ResourceId, engine: Annotated[Engine, Depends(get_engine)]) -> DocumentOut:
     doc = engine.index.documents.get(doc_id)
     if doc is None:
         raise NotFoundError(f"unknown document id: {doc_id!r}")
@@ -67,7 +78,7 @@ def document(doc_id: str, engine: Annotated[Engine, Depends(get_engine)]) -> Doc
 
 
 @router.get("/chunks/{chunk_id}", response_model=ChunkOut, tags=["corpus"], responses={404: {}})
-def chunk(chunk_id: str, engine: Annotated[Engine, Depends(get_engine)]) -> ChunkOut:
+def chunk(chunk_id: ResourceId, engine: Annotated[Engine, Depends(get_engine)]) -> ChunkOut:
     pos = engine.index.chunk_pos.get(chunk_id)
     if pos is None:
         raise NotFoundError(f"unknown chunk id: {chunk_id!r}")

@@ -8,32 +8,54 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
-from qa.answer.answerer import ExtractiveAnswerer
+from qa.answer.answerer import Answerer, ExtractiveAnswerer
+from qa.answer.cache import serving_answerer
 from qa.config import Settings
 from qa.engine import Engine, open_engine
-from qa.errors import NotReadyError, QAError
+from qa.errors import NotReadyError, QAError, ReloadError
+from qa.index import Manifest
 from qa.prompts import load_templates
 
 log = logging.getLogger("qa.api")
 
 
+@dataclass(frozen=True)
+class Live:
+    """The engine and its answerer, swapped as one reference: a request that read ``live`` once
+    finishes on that build even if a reload swaps in another meanwhile."""
+
+    engine: Engine
+    answerer: Answerer
+
+
 @dataclass
 class ServiceState:
     settings: Settings
-    engine: Engine | None = None
-    answerer: ExtractiveAnswerer | None = None
+    live: Live | None = None
     error: str | None = None
     ready: threading.Event = field(default_factory=threading.Event)
+    reload_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def engine(self) -> Engine | None:
+        live = self.live
+        return live.engine if live else None
+
+    @property
+    def answerer(self) -> Answerer | None:
+        live = self.live
+        return live.answerer if live else None
 
     def load(self) -> None:
         """Load model, index and templates; remember a failure instead of crashing the server."""
         try:
             templates = load_templates(self.settings.prompts_dir)
             engine = open_engine(self.settings)
-            self.answerer = ExtractiveAnswerer(engine.retriever, templates)
-            self.engine = engine
+            answerer = serving_answerer(ExtractiveAnswerer(engine.retriever, templates), self.settings)
+            self.live = Live(engine, answerer)
             log.info("ready: index %s", engine.index.manifest.build_id)
         except QAError as exc:
             self.error = exc.detail
@@ -44,7 +66,36 @@ class ServiceState:
         finally:
             self.ready.set()
 
-    def require(self) -> tuple[Engine, ExtractiveAnswerer]:
-        if self.engine is None or self.answerer is None:
+    def require(self) -> tuple[Engine, Answerer]:
+        live = self.live
+        if live is None:
             raise NotReadyError(self.error or "the service is still loading the model and index")
-        return self.engine, self.answerer
+        return live.engine, live.answerer
+
+    def reload(self) -> tuple[Manifest | None, Manifest, float]:
+        """Load the build named in CURRENT (no rebuild), verify it, then swap it in atomically.
+
+        Returns (previous manifest, new manifest, seconds). On failure nothing changes: the old
+        build keeps serving and ReloadError says why. One reload at a time.
+        """
+        if not self.ready.is_set():
+            raise ReloadError("the service is still loading; reload when /readyz is ready")
+        with self.reload_lock:
+            began = time.perf_counter()
+            old = self.live
+            previous = old.engine.index.manifest if old else None
+            try:
+                templates = load_templates(self.settings.prompts_dir)
+                embedder = old.engine.embedder if old else None
+                engine = open_engine(self.settings, rebuild=False, embedder=embedder)
+                answerer = serving_answerer(ExtractiveAnswerer(engine.retriever, templates), self.settings)
+                live = Live(engine, answerer)
+            except QAError as exc:
+                serving = f"still serving index {previous.build_id}" if previous else "not serving"
+                log.error("reload failed (%s): %s", serving, exc.detail)
+                raise ReloadError(f"reload failed, {serving}: {exc.detail}") from exc
+            self.live = live
+            self.error = None
+            current = engine.index.manifest
+            log.info("reloaded: index %s -> %s", previous.build_id if previous else None, current.build_id)
+            return previous, current, time.perf_counter() - began

@@ -12,7 +12,7 @@ from typing import Any
 
 import faiss
 
-from qa.chunk import chunk_document, split_sentences
+from qa.chunk import chunk_document, split_sentences, split_value_clauses
 from qa.config import Settings
 from qa.embed import Embedder
 from qa.index.store import (
@@ -77,6 +77,8 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
 
     chunk_vectors = embedder.encode_documents([c.text for c in chunks], progress=progress)
     sentence_vectors = embedder.encode_documents([s.text for s in sentences], progress=progress)
+    clauses = split_value_clauses(sentences)
+    clause_vectors = embedder.encode_documents([c.text for c in clauses], progress=progress)
     bm25 = bm25s.BM25()
     bm25.index([tokenize(c.text) for c in chunks], show_progress=False)
 
@@ -90,6 +92,8 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
     )
     write_jsonl(staging / "chunks.jsonl", chunks)
     write_jsonl(staging / "sentences.jsonl", sentences)
+    write_jsonl(staging / "clauses.jsonl", clauses)
+    faiss.write_index(flat_ip(clause_vectors), str(staging / "clauses.faiss"))
     faiss.write_index(flat_ip(chunk_vectors), str(staging / "chunks.faiss"))
     faiss.write_index(flat_ip(sentence_vectors), str(staging / "sentences.faiss"))
     bm25.save(str(staging / "bm25"), show_progress=False)
@@ -107,7 +111,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
         },
         params=state["params"],
         versions=_versions(),
-        counts={"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences)},
+        counts={"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences), "clauses": len(clauses)},
         files=checksums(staging),
     )
     (staging / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")

@@ -5,7 +5,8 @@ Layout under ``index_dir``::
     CURRENT                 the id of the build in use (replaced atomically)
     <build-id>/manifest.json
     <build-id>/documents.json, chunks.jsonl, sentences.jsonl
-    <build-id>/chunks.faiss, sentences.faiss, bm25/...
+    <build-id>/clauses.jsonl (clauses that state a figure)
+    <build-id>/chunks.faiss, sentences.faiss, clauses.faiss, bm25/...
 
 A build is written into its own folder and only then named in ``CURRENT``, so a reader
 never sees a half-written index, and a running service can swap to a new build while
@@ -28,9 +29,9 @@ import numpy as np
 from pydantic import BaseModel
 
 from qa.errors import IndexCorruptError, IndexMissingError, IndexStaleError
-from qa.schemas import Chunk, Document, Sentence
+from qa.schemas import Chunk, Clause, Document, Sentence
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 KEEP_BUILDS = 2
@@ -61,9 +62,12 @@ class Index:
     chunk_vectors: faiss.Index
     sentence_vectors: faiss.Index
     bm25: Any
+    clauses: list[Clause] = field(default_factory=list)
+    clause_vectors: faiss.Index | None = None
     chunk_pos: dict[str, int] = field(default_factory=dict)
     sentences_by_chunk: dict[str, list[int]] = field(default_factory=dict)
     chunk_ids_of_sentence: dict[int, list[str]] = field(default_factory=dict)
+    clauses_of_sentence: dict[int, list[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.chunk_pos = {c.chunk_id: i for i, c in enumerate(self.chunks)}
@@ -75,6 +79,8 @@ class Index:
                 if chunk.start < sentence.end and sentence.start < chunk.end:
                     self.sentences_by_chunk.setdefault(chunk.chunk_id, []).append(i)
                     self.chunk_ids_of_sentence.setdefault(i, []).append(chunk.chunk_id)
+        for i, clause in enumerate(self.clauses):
+            self.clauses_of_sentence.setdefault(clause.sentence_pos, []).append(i)
         self.vocabulary = frozenset(self.bm25.vocab_dict) if self.bm25 is not None else frozenset()
 
 
@@ -175,12 +181,21 @@ def load_index(index_dir: Path, expected: dict[str, Any] | None = None) -> Index
         sentences = [Sentence.model_validate_json(line) for line in _lines(build / "sentences.jsonl")]
         chunk_vectors = faiss.read_index(str(build / "chunks.faiss"))
         sentence_vectors = faiss.read_index(str(build / "sentences.faiss"))
+        clauses = [Clause.model_validate_json(line) for line in _lines(build / "clauses.jsonl")]
+        clause_vectors = faiss.read_index(str(build / "clauses.faiss"))
         bm25 = bm25s.BM25.load(str(build / "bm25"), show_progress=False, verbosity=0)
     except (OSError, ValueError, RuntimeError) as exc:
         raise IndexCorruptError(f"cannot read index {build}: {exc}: run `qa build-index`") from exc
-    if chunk_vectors.ntotal != len(chunks) or sentence_vectors.ntotal != len(sentences):
+    if (
+        chunk_vectors.ntotal != len(chunks)
+        or sentence_vectors.ntotal != len(sentences)
+        or clause_vectors.ntotal != len(clauses)
+    ):
         raise IndexCorruptError(f"index {build} has vectors and records out of step: rebuild it")
-    return Index(manifest, build, documents, chunks, sentences, chunk_vectors, sentence_vectors, bm25)
+    return Index(
+        manifest, build, documents, chunks, sentences, chunk_vectors, sentence_vectors, bm25,
+        clauses=clauses, clause_vectors=clause_vectors,
+    )
 
 
 def _lines(path: Path) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 
-import httpx
 import pytest
 
 from qa.api.security import KeyChecker, key_id, presented_key
@@ -65,7 +64,9 @@ def test_ask_needs_a_key_when_keys_are_set(keyed, client):
     assert r.headers["www-authenticate"].startswith("Bearer")
     bad = client.post(f"{keyed.url}/ask", json={"question": QUESTION}, headers={"X-API-Key": "nope"})
     assert bad.status_code == 401 and bad.json()["detail"] == "invalid API key"
-    ok = client.post(f"{keyed.url}/ask", json={"question": QUESTION}, headers={"Authorization": f"Bearer {KEY}"})
+    ok = client.post(
+        f"{keyed.url}/ask", json={"question": QUESTION}, headers={"Authorization": f"Bearer {KEY}"}
+    )
     assert ok.status_code == 200
     assert "9540GB" in ok.json()["answer"]  # the report: 两地直联带宽达到9540GB
     ok2 = client.post(f"{keyed.url}/ask", json={"question": QUESTION}, headers={"X-API-Key": OTHER_KEY})
@@ -121,11 +122,17 @@ def test_request_id_on_every_response(keyed, client):
     echoed = client.get(f"{keyed.url}/healthz", headers={"X-Request-ID": "trace-123.abc"})
     assert echoed.headers["x-request-id"] == "trace-123.abc"
     unsafe = client.get(f"{keyed.url}/healthz", headers={"X-Request-ID": "a b\tc" + "x" * 200})
-    assert unsafe.headers["x-request-id"] != "a b\tc" + "x" * 200 and len(unsafe.headers["x-request-id"]) == 32
+    assert (
+        unsafe.headers["x-request-id"] != "a b\tc" + "x" * 200 and len(unsafe.headers["x-request-id"]) == 32
+    )
 
 
 def _access_lines(caplog) -> list[dict]:
-    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "qa.access" and r.levelno == logging.INFO]
+    return [
+        json.loads(r.getMessage())
+        for r in caplog.records
+        if r.name == "qa.access" and r.levelno == logging.INFO
+    ]
 
 
 @pytest.mark.slow
@@ -151,8 +158,14 @@ def test_access_log_is_json_with_key_id_never_the_key_nor_the_question(keyed, cl
 def test_question_logged_only_when_configured_or_at_debug(serve, client, caplog):
     caplog.set_level(logging.DEBUG, logger="qa.access")
     with serve() as server:
-        client.post(f"{server.url}/ask", json={"question": SECRET_QUESTION}, headers={"X-Request-ID": "dbg-1"})
-    debug = [json.loads(r.getMessage()) for r in caplog.records if r.levelno == logging.DEBUG and r.name == "qa.access"]
+        client.post(
+            f"{server.url}/ask", json={"question": SECRET_QUESTION}, headers={"X-Request-ID": "dbg-1"}
+        )
+    debug = [
+        json.loads(r.getMessage())
+        for r in caplog.records
+        if r.levelno == logging.DEBUG and r.name == "qa.access"
+    ]
     assert [d["question"] for d in debug if d["request_id"] == "dbg-1"] == [SECRET_QUESTION]
     info = [line for line in _access_lines(caplog) if line["request_id"] == "dbg-1"]
     assert "question" not in info[0]
@@ -160,7 +173,9 @@ def test_question_logged_only_when_configured_or_at_debug(serve, client, caplog)
     caplog.clear()
     caplog.set_level(logging.INFO, logger="qa.access")
     with serve(log_questions=True) as server:
-        client.post(f"{server.url}/ask", json={"question": SECRET_QUESTION}, headers={"X-Request-ID": "info-1"})
+        client.post(
+            f"{server.url}/ask", json={"question": SECRET_QUESTION}, headers={"X-Request-ID": "info-1"}
+        )
     info = [line for line in _access_lines(caplog) if line["request_id"] == "info-1"]
     assert info[0]["question"] == SECRET_QUESTION
 
@@ -185,4 +200,3 @@ def test_keys_are_read_from_the_environment(monkeypatch):
     settings = Settings(_env_file=None)
     assert settings.api_key_list() == [KEY, OTHER_KEY]
     assert KEY not in repr(settings)
-    assert httpx is not None

@@ -131,7 +131,7 @@ ROW = {
 )
 def test_load_gold_names_the_bad_line(tmp_path, change, message):
     path = _write(tmp_path, [ROW, {**ROW, "id": "zh-901", **change}])
-    with pytest.raises(ConfigError, match=rf"gold.jsonl:2: .*{message}"):
+    with pytest.raises(ConfigError, match=rf"gold\.jsonl:2: .*{message}"):
         load_gold(path)
 
 
@@ -140,7 +140,7 @@ def test_load_gold_rejects_duplicates_bad_json_and_missing_files(tmp_path):
         load_gold(_write(tmp_path, [ROW, ROW]))
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": \n', encoding="utf-8")
-    with pytest.raises(ConfigError, match="bad.jsonl:1: not valid JSON"):
+    with pytest.raises(ConfigError, match=r"bad\.jsonl:1: not valid JSON"):
         load_gold(bad)
     with pytest.raises(ConfigError, match="not found"):
         load_gold(tmp_path / "nope.jsonl")

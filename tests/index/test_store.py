@@ -108,6 +108,7 @@ def test_manifest_counts_match_records(built):
         "documents": 1,
         "chunks": len(index.chunks),
         "sentences": len(index.sentences),
+        "clauses": len(index.clauses),
     }
 
 

@@ -1,0 +1,238 @@
+"""Chat routes: ``POST /ask/stream`` (Server-Sent Events), the OpenAI-compatible
+``POST /v1/chat/completions`` and ``GET /v1/models``.
+
+Both answer through :func:`qa.api.streaming.answer_turn`, so follow-up questions are
+resolved the same way everywhere. The blocking answerer runs in a worker thread; the
+event loop only sends events. Readiness is checked before the stream starts, so a
+loading service still answers 503 with ``{"detail"}`` instead of a broken stream.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from qa.answer.answerer import ExtractiveAnswerer
+from qa.answer.followup import Resolution
+from qa.api.chat_models import (
+    MODEL_ID,
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    Choice,
+    ChunkChoice,
+    CitationsEvent,
+    CitedFields,
+    Delta,
+    DeltaEvent,
+    ErrorEvent,
+    ModelCard,
+    ModelList,
+    StreamAskRequest,
+    Usage,
+)
+from qa.api.limits import LIMIT_RESPONSES, QuestionGuard, get_guard
+from qa.api.routes import get_state
+from qa.api.state import ServiceState
+from qa.api.streaming import answer_turn, count_tokens, split_answer
+from qa.config import SearchMode
+from qa.errors import NotFoundError, QAError
+from qa.schemas import AskResponse
+
+log = logging.getLogger("qa.api.chat")
+router = APIRouter()
+STARTED = int(time.time())
+# "no-cache" and "X-Accel-Buffering: no" keep proxies (nginx) from holding events back.
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+PING_SECONDS = 10
+ASK_STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}, "description": "citations, delta…, done"},
+    **LIMIT_RESPONSES,
+}
+COMPLETIONS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}, "description": "JSON, or chunks when stream is true"},
+    404: {"description": "Unknown model"},
+    **LIMIT_RESPONSES,
+}
+
+STREAM_EXAMPLES = {
+    "follow-up": {
+        "summary": "追问 (follow-up)",
+        "value": {"question": "那农村呢?", "history": ["电信固定资产投资4年累计超过多少亿元?"]},
+    },
+    "zh": {"summary": "中文问题", "value": {"question": "重庆和成都两地直联带宽达到多少?"}},
+}
+
+
+def _failure(exc: BaseException) -> str:
+    if isinstance(exc, QAError):
+        return exc.detail
+    log.error("answer failed", exc_info=exc)
+    return f"internal error: {type(exc).__name__}"
+
+
+async def _answer(
+    guard: QuestionGuard,
+    answerer: ExtractiveAnswerer,
+    questions: list[str],
+    top_k: int,
+    mode: SearchMode | None,
+) -> tuple[Resolution, AskResponse]:
+    """The blocking answer in a worker thread, within the in-flight bound and time limit."""
+    return await guard.run(answer_turn, answerer, questions, top_k, mode)
+
+
+def _sse(events: AsyncIterator[ServerSentEvent]) -> EventSourceResponse:
+    return EventSourceResponse(events, headers=SSE_HEADERS, ping=PING_SECONDS, sep="\n")
+
+
+@router.post(
+    "/ask/stream",
+    tags=["chat"],
+    response_class=EventSourceResponse,
+    responses=ASK_STREAM_RESPONSES,
+)
+async def ask_stream(
+    body: Annotated[StreamAskRequest, Body(openapi_examples=STREAM_EXAMPLES)],
+    state: Annotated[ServiceState, Depends(get_state)],
+    guard: Annotated[QuestionGuard, Depends(get_guard)],
+) -> EventSourceResponse:
+    """Answer as Server-Sent Events: `citations` (the sources) first, then `delta` events
+    with the answer text in pieces, then `done` with the complete `/ask` response;
+    `error` with `{"detail"}` on failure. `history` (earlier questions) resolves follow-ups."""
+    _, answerer = state.require()
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        try:
+            questions = [*body.history, body.question]
+            resolution, response = await _answer(guard, answerer, questions, body.top_k, body.mode)
+        except Exception as exc:
+            yield ServerSentEvent(ErrorEvent(detail=_failure(exc)).model_dump_json(), event="error")
+            return
+        first = CitationsEvent(
+            question=resolution.question,
+            resolved_question=response.question,
+            found=response.found,
+            short_answer=response.short_answer,
+            language=response.language,
+            citations=response.citations,
+        )
+        yield ServerSentEvent(first.model_dump_json(), event="citations")
+        for piece in split_answer(response.answer):
+            yield ServerSentEvent(DeltaEvent(text=piece).model_dump_json(), event="delta")
+        yield ServerSentEvent(response.model_dump_json(), event="done")
+
+    return _sse(events())
+
+
+@router.get("/v1/models", response_model=ModelList, tags=["openai"])
+def models() -> ModelList:
+    """The one model this service offers, for OpenAI clients that list models first."""
+    return ModelList(data=[ModelCard(id=MODEL_ID, created=STARTED)])
+
+
+def _check_model(model: str) -> None:
+    if model != MODEL_ID:
+        raise NotFoundError(f"model {model!r} not found; this service offers {MODEL_ID!r} (GET /v1/models)")
+
+
+def _usage(body: ChatCompletionRequest, answer: str) -> Usage:
+    prompt = sum(count_tokens(m.text()) for m in body.messages)
+    completion = count_tokens(answer)
+    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+
+
+@router.post(
+    "/v1/chat/completions",
+    response_model=ChatCompletion,
+    tags=["openai"],
+    responses=COMPLETIONS_RESPONSES,
+)
+async def chat_completions(
+    body: ChatCompletionRequest,
+    state: Annotated[ServiceState, Depends(get_state)],
+    guard: Annotated[QuestionGuard, Depends(get_guard)],
+) -> ChatCompletion | EventSourceResponse:
+    """OpenAI Chat Completions. The last user message is the question; earlier user turns
+    resolve follow-ups. The answer keeps its `[n]` markers; `citations`, `found`,
+    `short_answer` and `resolved_question` are extra fields (on the last chunk when streaming)."""
+    _check_model(body.model)
+    _, answerer = state.require()
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    fingerprint = state.engine.index.manifest.build_id if state.engine else None
+    questions = body.user_questions()
+
+    if not body.stream:
+        _, response = await _answer(guard, answerer, questions, body.top_k, body.mode)
+        return ChatCompletion(
+            id=completion_id,
+            created=created,
+            model=MODEL_ID,
+            choices=[Choice(message=AssistantMessage(content=response.answer))],
+            usage=_usage(body, response.answer),
+            system_fingerprint=fingerprint,
+            citations=response.citations,
+            found=response.found,
+            short_answer=response.short_answer,
+            resolved_question=response.question,
+        )
+
+    def chunk(
+        delta: Delta, finish_reason: Literal["stop"] | None = None, cited: CitedFields | None = None
+    ) -> str:
+        frame = ChatCompletionChunk(
+            id=completion_id,
+            created=created,
+            model=MODEL_ID,
+            system_fingerprint=fingerprint,
+            choices=[ChunkChoice(delta=delta, finish_reason=finish_reason)],
+            **(cited.model_dump() if cited else {}),
+        )
+        data = frame.model_dump(mode="json", exclude_none=True)
+        data["choices"][0]["finish_reason"] = finish_reason
+        if cited:
+            data["short_answer"] = cited.short_answer
+        return json.dumps(data, ensure_ascii=False)
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        yield ServerSentEvent(chunk(Delta(role="assistant", content="")))
+        try:
+            _, response = await _answer(guard, answerer, questions, body.top_k, body.mode)
+        except Exception as exc:
+            detail = _failure(exc)
+            # OpenAI's own mid-stream error shape: its clients raise APIError on it.
+            error = {"error": {"message": detail, "type": "server_error"}, "detail": detail}
+            yield ServerSentEvent(json.dumps(error, ensure_ascii=False))
+            return
+        for piece in split_answer(response.answer):
+            yield ServerSentEvent(chunk(Delta(content=piece)))
+        cited = CitedFields(
+            citations=response.citations,
+            found=response.found,
+            short_answer=response.short_answer,
+            resolved_question=response.question,
+        )
+        yield ServerSentEvent(chunk(Delta(), "stop", cited))
+        if body.stream_options and body.stream_options.include_usage:
+            usage = ChatCompletionChunk(
+                id=completion_id,
+                created=created,
+                model=MODEL_ID,
+                choices=[],
+                usage=_usage(body, response.answer),
+                system_fingerprint=fingerprint,
+                **cited.model_dump(),
+            )
+            yield ServerSentEvent(usage.model_dump_json())
+        yield ServerSentEvent("[DONE]")
+
+    return _sse(events())

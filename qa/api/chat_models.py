@@ -1,0 +1,208 @@
+"""Request and response models of the chat endpoints: ``/ask/stream`` events and the
+OpenAI-compatible ``/v1/chat/completions`` shapes.
+
+The OpenAI models follow the Chat Completions API field for field, so unmodified OpenAI
+clients parse them; what this service adds (the citations that prove the answer) travels
+in extra top-level fields that such clients keep and ignore: ``citations``, ``found``,
+``short_answer`` and ``resolved_question``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from qa.api.models import MAX_QUESTION_CHARS, AskRequest
+from qa.config import SearchMode
+from qa.schemas import Citation
+
+MAX_HISTORY = 20
+MAX_MESSAGES = 100
+MODEL_ID = "qa-extractive"
+
+
+def check_text(value: str, what: str = "question") -> str:
+    """The checks ``AskRequest`` applies to a question, for every user turn."""
+    if not value.strip():
+        raise ValueError(f"{what} must not be empty or whitespace")
+    if len(value) > MAX_QUESTION_CHARS:
+        raise ValueError(f"{what} must be at most {MAX_QUESTION_CHARS} characters")
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in value) or "\x7f" in value:
+        raise ValueError(f"{what} must not contain control characters")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise ValueError(f"{what} must be valid Unicode text (no lone surrogates)")
+    return value.strip()
+
+
+class StreamAskRequest(AskRequest):
+    """``/ask`` plus the conversation so far, so that follow-ups can be resolved."""
+
+    history: list[Annotated[str, Field(max_length=MAX_QUESTION_CHARS)]] = Field(
+        default_factory=list,
+        max_length=MAX_HISTORY,
+        description="The previous user questions of the conversation, oldest first, as typed.",
+    )
+
+    @field_validator("history")
+    @classmethod
+    def _check_history(cls, value: list[str]) -> list[str]:
+        return [check_text(v, "each history entry") for v in value]
+
+
+class CitationsEvent(BaseModel):
+    """The first event of ``/ask/stream``: the sources, before any answer text."""
+
+    question: str = Field(description="The question as typed.")
+    resolved_question: str = Field(description="The question answered, after follow-up resolution.")
+    found: bool
+    short_answer: str | None
+    language: str
+    citations: list[Citation]
+
+
+class DeltaEvent(BaseModel):
+    text: str
+
+
+class ErrorEvent(BaseModel):
+    detail: str
+
+
+# --- OpenAI Chat Completions -------------------------------------------------------------
+
+
+class TextPart(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["text"]
+    text: str
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[TextPart] | None = None
+    name: str | None = None
+
+    def text(self) -> str:
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(part.text for part in self.content)
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI's request; sampling options (temperature, max_tokens, ...) are accepted and
+    ignored because the answer is extracted, not generated."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(MODEL_ID, min_length=1, max_length=200, description="Optional here (GET /v1/models).")
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    n: int = Field(1, ge=1, le=1, description="Only one choice is ever produced.")
+    top_k: int = Field(5, ge=1, le=20, description="Extension: passages retrieved.")
+    mode: SearchMode | None = Field(None, description="Extension: retrieval mode.")
+
+    @model_validator(mode="after")
+    def _check_turns(self) -> ChatCompletionRequest:
+        last = self.messages[-1]
+        if last.role != "user":
+            raise ValueError("the last message must have role 'user': it is the question")
+        check_text(last.text(), "the last user message")
+        for message in self.messages:
+            if message.role == "user":
+                check_text(message.text(), "every user message")
+        return self
+
+    def user_questions(self) -> list[str]:
+        """The user turns, oldest first (earlier ones resolve follow-ups)."""
+        return [m.text().strip() for m in self.messages if m.role == "user"][-MAX_HISTORY - 1 :]
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+    refusal: str | None = None
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop"] = "stop"
+    logprobs: None = None
+
+
+class Usage(BaseModel):
+    """Counted as CJK characters plus words and symbols: there is no tokenizer here."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class CitedFields(BaseModel):
+    """The extension fields: what proves the answer."""
+
+    citations: list[Citation] = Field(description="The quoted passages the [n] markers refer to.")
+    found: bool = Field(description="False when the report does not answer (a refusal).")
+    short_answer: str | None = None
+    resolved_question: str = Field(description="The question answered, after follow-up resolution.")
+
+
+class ChatCompletion(CitedFields):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage
+    system_fingerprint: str | None = None
+
+
+class Delta(BaseModel):
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+
+
+class ChunkChoice(BaseModel):
+    index: int = 0
+    delta: Delta
+    finish_reason: Literal["stop"] | None = None
+    logprobs: None = None
+
+
+class ChatCompletionChunk(BaseModel):
+    id: str
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    system_fingerprint: str | None = None
+    usage: Usage | None = None
+    citations: list[Citation] | None = Field(None, description="Only on the last chunk(s).")
+    found: bool | None = None
+    short_answer: str | None = None
+    resolved_question: str | None = None
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "qa"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]

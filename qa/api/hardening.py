@@ -1,0 +1,31 @@
+"""One call that puts the reliability and access layers on the app, in the order that matters.
+
+Outermost first: request id + access log + last-resort 500 (so every response, even a 401 or
+413 from the layers below, carries ``X-Request-ID`` and is logged) → API keys (cheap refusals
+before any body is read) → rate limit (per key id, known only after the key check) → body
+limit and UTF-8 check → the routes. A CORS middleware, if any, must be added after this call
+so that it sits outside all of these and its headers reach error responses too.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from qa.api.admin import router as admin_router
+from qa.api.limits import QuestionGuard, RateLimiter, RateLimitMiddleware
+from qa.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from qa.api.security import ApiKeyMiddleware, KeyChecker, document_security
+from qa.config import Settings
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    keys = settings.api_key_list()
+    app.state.qa_guard = QuestionGuard(settings.max_in_flight, settings.request_timeout_s)
+    app.state.qa_rate_limiter = RateLimiter(settings.rate_limit_per_min, settings.rate_limit_burst)
+    app.include_router(admin_router)
+    document_security(app, keys_required=bool(keys))
+    # add_middleware puts each new one outside the previous: add innermost first.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimitMiddleware, limiter=app.state.qa_rate_limiter)
+    app.add_middleware(ApiKeyMiddleware, checker=KeyChecker(keys))
+    app.add_middleware(RequestContextMiddleware, log_questions=settings.log_questions)

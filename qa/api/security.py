@@ -1,0 +1,137 @@
+"""Optional API keys: ``QA_API_KEYS`` set means every route but the public ones needs a key.
+
+A key is sent as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` and compared in
+constant time against every configured key. Public without a key: ``/healthz`` and ``/readyz``
+(probes carry no secrets), the OpenAPI schema and docs pages (they describe the API, they hold
+no data; "Authorize" in /docs takes a key), and the demo page ``/`` with ``/widget.js`` (static
+files; the API calls they make need a key like any other client when keys are set). Admin
+routes (``/admin/...``) always need a key; with no keys configured they are switched off (403).
+
+Logs and rate limits see only a key's id (the first 8 hex digits of its sha256), never the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from qa.api.middleware import error_response, scope_state
+from qa.errors import ForbiddenError, QAError, UnauthorizedError
+
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+PUBLIC_PATHS = PROBE_PATHS | {"/", "/widget.js", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+ADMIN_PREFIX = "/admin"
+
+
+def key_id(key: str) -> str:
+    """A short, stable, non-secret name for a key, for logs and rate-limit buckets."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:8]
+
+
+class KeyChecker:
+    """Which key (if any) a request presents, and whether it is one of ours."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self._keys = [(k.encode("utf-8"), key_id(k)) for k in keys]
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._keys)
+
+    def match(self, presented: bytes | None) -> str | None:
+        """The id of the key ``presented`` equals, compared in constant time against all keys."""
+        if presented is None:
+            return None
+        found = None
+        for key, kid in self._keys:
+            if hmac.compare_digest(key, presented):
+                found = kid
+        return found
+
+
+def presented_key(scope: Scope) -> bytes | None:
+    """The key from ``Authorization: Bearer …`` or ``X-API-Key``, as raw header bytes."""
+    for name, value in scope.get("headers", []):
+        name = name.lower()
+        if name == b"authorization":
+            scheme, _, token = bytes(value).strip().partition(b" ")
+            if scheme.lower() == b"bearer" and token.strip():
+                return token.strip()
+        elif name == b"x-api-key" and value.strip():
+            return bytes(value).strip()
+    return None
+
+
+class ApiKeyMiddleware:
+    """401 without a valid key where keys are required; 403 for admin routes with no keys set."""
+
+    def __init__(self, app: ASGIApp, checker: KeyChecker) -> None:
+        self.app = app
+        self.checker = checker
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        error = self._check(scope)
+        if error is not None:
+            await error_response(error)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _check(self, scope: Scope) -> QAError | None:
+        path: str = scope["path"]
+        admin = path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+        if admin and not self.checker.enabled:
+            return ForbiddenError("admin routes are disabled: set QA_API_KEYS to enable them")
+        presented = presented_key(scope)
+        kid = self.checker.match(presented)
+        if kid is not None:
+            scope_state(scope)["key_id"] = kid
+            return None
+        if not self.checker.enabled:
+            return None
+        if not admin and (path in PUBLIC_PATHS or _is_preflight(scope)):
+            return None
+        if presented is None:
+            return UnauthorizedError(
+                "an API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`"
+            )
+        return UnauthorizedError("invalid API key")
+
+
+def _is_preflight(scope: Scope) -> bool:
+    """A CORS preflight carries no credentials by design; the CORS middleware answers it."""
+    if scope["method"] != "OPTIONS":
+        return False
+    return any(name.lower() == b"access-control-request-method" for name, _ in scope.get("headers", []))
+
+
+def document_security(app: FastAPI, keys_required: bool) -> None:
+    """Declare both key schemes in the OpenAPI schema, so /docs offers "Authorize"; mark the
+    probes as public and, when keys are set, every other operation as needing one."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes["bearer"] = {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <key>"}
+        schemes["apiKey"] = {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                if not isinstance(operation, dict):
+                    continue
+                if path in PUBLIC_PATHS:
+                    operation["security"] = []
+                elif keys_required or path.startswith(ADMIN_PREFIX):
+                    operation["security"] = [{"bearer": []}, {"apiKey": []}]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,168 @@
+"""Query encoders compared in-process: the fp32 floor against faster paths.
+
+The floor is what one question must cost: one bare fp32 ``encode_query`` call. Each
+candidate (ONNX Runtime fp32; PyTorch int8 dynamic quantization of the MLP's gate/up
+projections; PyTorch bf16) is timed on the same questions, interleaved with fp32 so a
+busy machine slows all alike, and checked on every gold question: cosine to fp32, the
+product's top-1 passage, and the whole answer, computed from the candidate's vectors by
+the real retriever and answerer over the bench's index. A candidate meets the bar only
+if the top-1 passages and the answers are all identical and the cosine is >= 0.99.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import itertools
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.bench.models import EncoderResult, Latency
+from qa.config import Settings
+from qa.embed import SentenceTransformerEmbedder
+from qa.text import normalize_query
+
+MIN_COSINE = 0.99
+Encode = Callable[[list[str]], np.ndarray]
+
+
+class FixedVectors:
+    """An Embedder that answers from precomputed query vectors (keyed by normalized text)."""
+
+    def __init__(self, table: dict[str, np.ndarray], model_id: str) -> None:
+        self.table = table
+        self.model_id = model_id
+
+    @property
+    def dim(self) -> int:
+        return int(next(iter(self.table.values())).shape[0])
+
+    def weights_hash(self) -> str:
+        return "fixed"
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return np.vstack([self.table[t] for t in texts]).astype(np.float32)
+
+    def encode_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        raise NotImplementedError("documents come from the index")
+
+
+def _torch_variant(model: Any, kind: str) -> Encode:
+    """A PyTorch copy of ``model`` in int8 (gate/up projections only) or bf16."""
+    import torch
+
+    if kind == "bf16":
+        variant = copy.deepcopy(model).to(torch.bfloat16)
+    else:
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+        # down_proj sees large activation outliers: quantizing it drops cosine to ~0.9.
+        names = [
+            n
+            for n, m in model.named_modules()
+            if isinstance(m, torch.nn.Linear) and n.endswith(("mlp.gate_proj", "mlp.up_proj"))
+        ]
+        quantized = {id(p) for n in names for p in model.get_submodule(n).parameters()}
+        tensors = itertools.chain(model.parameters(), model.buffers())
+        shared = {id(t): t for t in tensors if id(t) not in quantized}
+        variant = copy.deepcopy(model, shared)  # shares every tensor except the ones quantized
+        qconfig = {n: per_channel_dynamic_qconfig for n in names}
+        quantize_dynamic(variant, qconfig, dtype=torch.qint8, inplace=True)
+
+    def encode(texts: list[str]) -> np.ndarray:
+        vectors = variant.encode_query(texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=16)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    return encode
+
+
+def _answers(settings: Settings, index_dir: Path, questions: list[str], table: dict[str, np.ndarray]) -> list:
+    """(top-1 chunk id, answer without timings) per question, from the given vectors."""
+    from qa.answer.answerer import ExtractiveAnswerer
+    from qa.index import load_index
+    from qa.prompts import load_templates
+    from qa.retrieve import HybridRetriever
+
+    index = load_index(index_dir)
+    retriever = HybridRetriever(index, FixedVectors(table, settings.embed_model), settings)
+    answerer = ExtractiveAnswerer(retriever, load_templates(settings.prompts_dir))
+    results = []
+    for q in questions:
+        hits = retriever.retrieve(q, settings.top_k).hits
+        response = answerer.answer(q, settings.top_k)
+        results.append((hits[0].chunk_id if hits else None, response.model_dump(exclude={"timings_ms"})))
+    return results
+
+
+def _timed(encode: Encode, texts: list[str]) -> float:
+    began = time.perf_counter()
+    encode(texts)
+    return (time.perf_counter() - began) * 1000
+
+
+def measure(
+    settings: Settings, index_dir: Path, timed: list[str], gold: list[str], kinds: list[str]
+) -> tuple[Latency, list[EncoderResult]]:
+    """The fp32 floor on ``timed`` questions, and each candidate in ``kinds`` against it."""
+    fp32 = SentenceTransformerEmbedder(settings.embed_model, settings.embed_batch_size, settings.embed_dim)
+    encoders: dict[str, Encode] = {"fp32 (torch)": fp32.encode_queries}
+    notes: dict[str, str] = {}
+    for kind in kinds:
+        if kind == "onnx":
+            from qa.embed_onnx import OnnxEmbedder
+
+            onnx = OnnxEmbedder(settings.embed_model, settings.embed_batch_size, settings.embed_dim)
+            encoders["onnx fp32 (onnxruntime)"] = onnx.encode_queries
+            notes["onnx fp32 (onnxruntime)"] = "QA_EMBED_BACKEND=onnx"
+        elif kind in ("int8", "bf16"):
+            name = "int8 gate/up (torch)" if kind == "int8" else "bf16 (torch)"
+            encoders[name] = _torch_variant(fp32._model, kind)
+            notes[name] = "measured only, not a backend"
+        else:
+            raise SystemExit(f"error: unknown encoder {kind!r} (onnx, int8, bf16)")
+
+    timed_norm = [normalize_query(q) for q in timed]
+    for encode in encoders.values():  # warm-up: first calls pay for lazy initialisation
+        encode(timed_norm[:2])
+    single: dict[str, list[float]] = {name: [] for name in encoders}
+    for text in timed_norm:
+        for name, encode in encoders.items():
+            single[name].append(_timed(encode, [text]))
+    batch16 = {name: min(_timed(e, timed_norm[:16]) for _ in range(2)) / 16 for name, e in encoders.items()}
+
+    gold_norm = list(dict.fromkeys(normalize_query(q) for q in gold))
+    reference = fp32.encode_queries(gold_norm)
+    expected = _answers(settings, index_dir, gold, dict(zip(gold_norm, reference, strict=True)))
+    floor = Latency.of(single["fp32 (torch)"])
+    results = []
+    for name, encode in encoders.items():
+        is_floor = name.startswith("fp32")
+        vectors = reference if is_floor else encode(gold_norm)
+        cosine = float((vectors * reference).sum(axis=1).min())
+        table = dict(zip(gold_norm, vectors, strict=True))
+        got = expected if is_floor else _answers(settings, index_dir, gold, table)
+        top1 = sum(a[0] == b[0] for a, b in zip(got, expected, strict=True))
+        same = sum(a[1] == b[1] for a, b in zip(got, expected, strict=True))
+        latency = Latency.of(single[name])
+        results.append(
+            EncoderResult(
+                name=name,
+                adopted=top1 == len(gold) and same == len(gold) and cosine >= MIN_COSINE,
+                single=latency,
+                batch16_each_ms=round(batch16[name], 2),
+                speedup=round(floor.p50 / latency.p50, 2) if latency.p50 else 0.0,
+                cosine_min=round(cosine, 6),
+                top1_identical=top1,
+                answers_identical=same,
+                questions=len(gold),
+                note=notes.get(name, "the floor"),
+            )
+        )
+    del encoders, fp32
+    gc.collect()
+    return floor, results

@@ -1,0 +1,254 @@
+"""Load test: N concurrent clients ask questions for T seconds over loopback; every response counted.
+
+``make loadtest`` (or ``python -m qa.loadtest``) starts ``qa serve`` on a free loopback port
+(rate limit off unless ``--keep-rate-limit``: all clients share one address), waits for
+``/readyz``, runs the clients, then stops the server with SIGTERM. ``--url`` targets a server
+already running, on a loopback address only. Each client honours ``Retry-After`` on 503/429.
+
+Bounded in clients, time and request count. Passes (exit 0) when no request was lost, no
+response was a 5xx other than the service's deliberate 503 (busy), none a 4xx other than 429,
+and some were answered. With QA_API_KEYS set, the first key is used unless --api-key is given.
+The report (JSON) has every status with its count, latency percentiles, and the requests lost
+with their errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+from pydantic import BaseModel, Field
+
+from qa.config import Settings, get_settings
+
+MAX_CLIENTS, MAX_SECONDS, MAX_REQUESTS = 256, 600, 200_000
+# uvicorn re-raises SIGTERM after its graceful shutdown, so a clean stop ends "killed by SIGTERM".
+CLEAN_EXITS = (None, 0, -signal.SIGTERM)
+
+
+class Sample(BaseModel):
+    status: int | None = Field(description="HTTP status, None when the request was lost.")
+    seconds: float
+    error: str | None = None
+
+
+class LoadReport(BaseModel):
+    url: str
+    clients: int
+    seconds: float
+    requests: int
+    statuses: dict[str, int] = Field(description="Response count by status; 'lost' for no response.")
+    lost: int
+    unexpected_5xx: int
+    refused_4xx: int = Field(description="4xx other than 429: a wrong key or a broken request.")
+    answered_per_second: float
+    latency_ms: dict[str, dict[str, float]] = Field(description="Percentiles by status class.")
+    lost_errors: list[str]
+    server_exit_code: int | None = None
+    passed: bool
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
+
+    return {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": round(ordered[-1] * 1000, 1)}
+
+
+def summarize(
+    url: str, clients: int, seconds: float, samples: list[Sample], exit_code: int | None
+) -> LoadReport:
+    statuses = Counter("lost" if s.status is None else str(s.status) for s in samples)
+    unexpected = sum(n for code, n in statuses.items() if code.startswith("5") and code != "503")
+    refused = sum(n for code, n in statuses.items() if code.startswith("4") and code != "429")
+    lost = statuses.get("lost", 0)
+    by_class: dict[str, list[float]] = {}
+    for s in samples:
+        if s.status is not None:
+            by_class.setdefault(str(s.status), []).append(s.seconds)
+    ok = (
+        lost == 0
+        and unexpected == 0
+        and refused == 0
+        and statuses.get("200", 0) > 0
+        and exit_code in CLEAN_EXITS
+    )
+    return LoadReport(
+        url=url,
+        clients=clients,
+        seconds=round(seconds, 1),
+        requests=len(samples),
+        statuses=dict(sorted(statuses.items())),
+        lost=lost,
+        unexpected_5xx=unexpected,
+        answered_per_second=round(statuses.get("200", 0) / seconds, 2) if seconds else 0.0,
+        latency_ms={code: percentiles(v) for code, v in sorted(by_class.items())},
+        lost_errors=sorted({s.error or "" for s in samples if s.status is None})[:20],
+        server_exit_code=exit_code,
+        refused_4xx=refused,
+        passed=ok,
+    )
+
+
+async def run_clients(
+    url: str, questions: list[str], clients: int, seconds: float, *, api_key: str | None, timeout: float
+) -> tuple[list[Sample], float]:
+    headers = {"X-API-Key": api_key} if api_key else {}
+    samples: list[Sample] = []
+    began = time.monotonic()
+    deadline = began + seconds
+    # Idle connections expire on the client before the server's keep-alive timeout (uvicorn: 5 s),
+    # so a request is never sent on a connection the server is closing at that moment.
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=2.0)
+
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=timeout, limits=limits) as http:
+
+        async def client(n: int) -> None:
+            rng = random.Random(n)
+            while time.monotonic() < deadline and len(samples) < MAX_REQUESTS:
+                question = rng.choice(questions)
+                sent = time.monotonic()
+                try:
+                    r = await http.post("/ask", json={"question": question})
+                except httpx.HTTPError as exc:
+                    error = f"{type(exc).__name__} at {sent - began:.1f}s: {exc!r}"[:200]
+                    lost = Sample(status=None, seconds=time.monotonic() - sent, error=error)
+                    samples.append(lost)
+                    await asyncio.sleep(0.1)
+                    continue
+                samples.append(Sample(status=r.status_code, seconds=time.monotonic() - sent))
+                if r.status_code in (429, 503):
+                    wait = min(float(r.headers.get("retry-after", "1") or 1), 2.0)
+                    await asyncio.sleep(wait * rng.uniform(0.5, 1.0))
+
+        await asyncio.gather(*(client(n) for n in range(clients)))
+    return samples, time.monotonic() - began
+
+
+def load_questions(path: Path | None, settings: Settings) -> list[str]:
+    """Questions from a JSONL file with a ``question`` field (default: the corpus' gold set)."""
+    path = path or settings.corpus_dir / "gold" / "gold.jsonl"
+    if not path.is_file():
+        raise SystemExit(f"error: no questions file {path}: pass --questions FILE.jsonl")
+    found = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            question = json.loads(line).get("question")
+            if isinstance(question, str) and question.strip():
+                found.append(question)
+    if not found:
+        raise SystemExit(f"error: {path} has no questions")
+    return found
+
+
+def check_loopback(url: str) -> None:
+    """Load goes to this machine only: refuse any host that is not a loopback address."""
+    host = urlparse(url).hostname or ""
+    addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+    if not addresses or not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
+        raise SystemExit(f"error: {url} is not a loopback address; the load test only targets this machine")
+
+
+def start_server(keep_rate_limit: bool, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ)
+    if not keep_rate_limit:
+        env["QA_RATE_LIMIT_PER_MIN"] = "0"
+    out = log.open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit(f"error: the server exited with {proc.returncode} before it was ready")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"error: {url} not ready after {timeout:.0f}s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--url", help="A running server on a loopback address (default: start one).")
+    parser.add_argument("--api-key", default=os.environ.get("QA_LOADTEST_API_KEY"))
+    parser.add_argument("--questions", type=Path, help="JSONL with a `question` field.")
+    parser.add_argument("--timeout", type=float, default=120.0, help="Client timeout per request (s).")
+    parser.add_argument("--start-timeout", type=float, default=1200.0, help="Wait for /readyz (s).")
+    parser.add_argument("--keep-rate-limit", action="store_true", help="Leave QA_RATE_LIMIT_PER_MIN on.")
+    parser.add_argument("--out", type=Path, default=Path("reports/loadtest.json"))
+    args = parser.parse_args(argv)
+    if not 1 <= args.clients <= MAX_CLIENTS or not 1 <= args.seconds <= MAX_SECONDS:
+        parser.error(f"--clients must be 1..{MAX_CLIENTS} and --seconds 1..{MAX_SECONDS}")
+
+    settings = get_settings()
+    questions = load_questions(args.questions, settings)
+    api_key = args.api_key or next(iter(settings.api_key_list()), None)
+    proc = None
+    server_log = Path(tempfile.mkstemp(prefix="qa-loadtest-server-", suffix=".log")[1])
+    if args.url:
+        url = args.url.rstrip("/")
+    else:
+        proc, url = start_server(args.keep_rate_limit, server_log)
+        print(f"started qa serve at {url} (log: {server_log}); waiting for /readyz", flush=True)
+    check_loopback(url)
+    exit_code = None
+    try:
+        wait_ready(url, proc, args.start_timeout)
+        print(f"{args.clients} clients for {args.seconds:g}s against {url}/ask", flush=True)
+        load = run_clients(url, questions, args.clients, args.seconds, api_key=api_key, timeout=args.timeout)
+        samples, elapsed = asyncio.run(load)
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                exit_code = proc.wait(120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                exit_code = proc.wait(10)
+    report = summarize(url, args.clients, elapsed, samples, exit_code)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    print(report.model_dump_json(indent=2))
+    verdict = "PASSED" if report.passed else "FAILED"
+    print(
+        f"{verdict}: {report.requests} requests, statuses {report.statuses}, lost {report.lost}, "
+        f"unexpected 5xx {report.unexpected_5xx}, server exit {exit_code} -> {args.out}"
+    )
+    return 0 if report.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
