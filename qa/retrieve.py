@@ -22,6 +22,9 @@ from qa.schemas import Hit
 from qa.text import normalize_query, tokenize
 
 
+MAX_EMBED_CHARS = 512
+
+
 @dataclass
 class Retrieval:
     """Hits best first, plus what the answerer reuses: sentence similarities and tokens."""
@@ -66,7 +69,9 @@ class HybridRetriever:
         # when chunks were ranked by BM25 alone.
         began = time.perf_counter()
         if query_vector is None:
-            query_vector = self.embedder.encode_queries([normalized])
+            # A question of thousands of characters would cost seconds to embed and hold a
+            # worker; its first few hundred characters carry what retrieval can use.
+            query_vector = self.embedder.encode_queries([normalized[:MAX_EMBED_CHARS]])
         timings["embed"] = (time.perf_counter() - began) * 1000
         result.query_vector = query_vector
         began = time.perf_counter()

@@ -14,14 +14,14 @@ from qa.eval.runner import EvalRun, run_eval
 
 pytestmark = pytest.mark.slow
 
-# Floors: measured minus 0.05, rounded down (hybrid, full gold set, 2026-11-24 04:24 UTC,
-# answerer mid-tuning: hit@5 0.991, answer accuracy zh 0.875 / en 0.797, refusal F1 0.488,
-# citation precision 0.851). Targets: 0.98 / 0.95 / 0.90 / 0.90 / 0.95. Raise as tuning lands.
-HIT_AT_5 = 0.94
-ANSWER_ACCURACY_ZH = 0.82
-ANSWER_ACCURACY_EN = 0.74
-REFUSAL_F1 = 0.43
-CITATION_PRECISION = 0.80
+# Floors: a little below the latest measurement (hybrid, full gold set, 2026-11-24 05:02 UTC:
+# hit@5 0.991, answer accuracy zh 0.875 / en 0.797, refusal F1 0.667, citation precision
+# 0.867). Targets: 0.98 / 0.95 / 0.90 / 0.90 / 0.95. Raise them as the answerer improves.
+HIT_AT_5 = 0.97
+ANSWER_ACCURACY_ZH = 0.85
+ANSWER_ACCURACY_EN = 0.77
+REFUSAL_F1 = 0.63
+CITATION_PRECISION = 0.84
 
 
 @pytest.fixture(scope="module")
