@@ -22,6 +22,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 model: $(VENV)/.installed
 	$(BIN)/python -m qa.model_fetch --target $(MODEL_DIR)
+	# The ONNX query encoder (QA_EMBED_BACKEND=onnx, the default), exported once from the local weights.
+	QA_EMBED_MODEL=$(abspath $(MODEL_DIR)) $(BIN)/python -m qa.embed_onnx
 
 index: install
 	$(BIN)/qa build-index
@@ -41,7 +43,8 @@ eval: install
 loadtest: install  # 64 clients for 60 s over loopback (CLIENTS=, SECONDS= to change); see qa/loadtest.py
 	$(BIN)/python -m qa.loadtest --clients $(or $(CLIENTS),64) --seconds $(or $(SECONDS),60)
 
-bench: install
+bench: install  # under 10 min on 2 cores; writes reports/bench/bench.{json,md}; see qa/bench
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python -m qa.bench --out reports/bench
 
 lint: install

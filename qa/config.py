@@ -51,7 +51,7 @@ class Settings(BaseSettings):
         None, description="Truncate embeddings (Matryoshka: 768/512/256/128); None keeps all."
     )
     # Speed (qa.embed_onnx, qa.batching, qa.answer.cache); none of these changes the index.
-    embed_backend: EmbedBackend = Field(EmbedBackend.TORCH, description="Query encoder: torch or onnx.")
+    embed_backend: EmbedBackend = Field(EmbedBackend.ONNX, description="Query encoder: onnx or torch.")
     embed_threads: int | None = Field(None, ge=1, le=256, description="Encoder threads; None: the default.")
     batch_max_wait_ms: float = Field(
         3.0, ge=0, le=100, description="Under load, how long a question waits for others to share its encode."

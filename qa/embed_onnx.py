@@ -21,12 +21,15 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel
 
 from qa.errors import ModelError
+
+if TYPE_CHECKING:
+    from qa.embed import SentenceTransformerEmbedder
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +173,7 @@ class OnnxQueryEncoder:
 
 
 class OnnxEmbedder:
-    """Queries on ONNX Runtime; documents on the PyTorch model, loaded only when first needed.
+    """Queries on ONNX Runtime; documents on the PyTorch model; each loaded when first needed.
 
     Model id and weights hash are the PyTorch model's: the index is the same either way.
     """
@@ -187,12 +190,26 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self._truncate = dim
         self._threads = threads
+        self._folder = folder
         self._weights = folder_weights_hash(folder)
-        if not is_exported(folder, self._weights):
-            export_onnx(folder, self._weights)
-        self.encoder = OnnxQueryEncoder(folder, threads=threads)
-        self._documents: Any = None
+        self._encoder: OnnxQueryEncoder | None = None
+        self._encoder_lock = threading.Lock()
+        self._documents: SentenceTransformerEmbedder | None = None
         self._documents_lock = threading.Lock()
+
+    @property
+    def encoder(self) -> OnnxQueryEncoder:
+        """The ONNX session, loaded (and exported, if it never was) for the first question.
+
+        Lazy so that an index build, which only embeds documents, never loads it; the
+        service's warm-up question loads it before ``/readyz`` says ready.
+        """
+        with self._encoder_lock:
+            if self._encoder is None:
+                if not is_exported(self._folder, self._weights):
+                    export_onnx(self._folder, self._weights)
+                self._encoder = OnnxQueryEncoder(self._folder, threads=self._threads)
+            return self._encoder
 
     @property
     def dim(self) -> int:
@@ -219,6 +236,10 @@ class OnnxEmbedder:
         return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
     def encode_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return np.asarray(self.torch_embedder().encode_documents(texts, progress=progress))
+
+    def torch_embedder(self) -> SentenceTransformerEmbedder:
+        """The PyTorch model, loaded on first use (an index build), then kept."""
         with self._documents_lock:
             if self._documents is None:
                 from qa.embed import SentenceTransformerEmbedder
@@ -226,7 +247,7 @@ class OnnxEmbedder:
                 self._documents = SentenceTransformerEmbedder(
                     self.model_id, self.batch_size, self._truncate, threads=self._threads
                 )
-        return np.asarray(self._documents.encode_documents(texts, progress=progress))
+            return self._documents
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -33,7 +33,7 @@ def load_embedder(settings: Settings) -> Embedder:
         settings.embed_model,
         settings.embed_batch_size,
         settings.embed_dim,
-        backend=settings.embed_backend.value,
+        backend=str(settings.embed_backend),
         threads=settings.embed_threads,
     )
     if settings.batch_max_size > 1:

@@ -109,7 +109,14 @@ def summarize(
 
 
 async def run_clients(
-    url: str, questions: list[str], clients: int, seconds: float, *, api_key: str | None, timeout: float
+    url: str,
+    questions: list[str],
+    clients: int,
+    seconds: float,
+    *,
+    api_key: str | None,
+    timeout: float,
+    unique: bool = False,
 ) -> tuple[list[Sample], float]:
     headers = {"X-API-Key": api_key} if api_key else {}
     samples: list[Sample] = []
@@ -125,6 +132,8 @@ async def run_clients(
             rng = random.Random(n)
             while time.monotonic() < deadline and len(samples) < MAX_REQUESTS:
                 question = rng.choice(questions)
+                if unique:  # a new text each time: no answer comes from the service's cache
+                    question = f"{question} ({n}-{len(samples)})"
                 sent = time.monotonic()
                 try:
                     r = await http.post("/ask", json={"question": question})
@@ -208,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="Client timeout per request (s).")
     parser.add_argument("--start-timeout", type=float, default=1200.0, help="Wait for /readyz (s).")
     parser.add_argument("--keep-rate-limit", action="store_true", help="Leave QA_RATE_LIMIT_PER_MIN on.")
+    parser.add_argument("--unique", action="store_true", help="Make every question new (no cache hits).")
     parser.add_argument("--out", type=Path, default=Path("reports/loadtest.json"))
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= MAX_CLIENTS or not 1 <= args.seconds <= MAX_SECONDS:
@@ -228,7 +238,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wait_ready(url, proc, args.start_timeout)
         print(f"{args.clients} clients for {args.seconds:g}s against {url}/ask", flush=True)
-        load = run_clients(url, questions, args.clients, args.seconds, api_key=api_key, timeout=args.timeout)
+        load = run_clients(
+            url,
+            questions,
+            args.clients,
+            args.seconds,
+            api_key=api_key,
+            timeout=args.timeout,
+            unique=args.unique,
+        )
         samples, elapsed = asyncio.run(load)
     finally:
         if proc is not None and proc.poll() is None:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from qa.bench import questions as qs
 from qa.bench.load import run_load
-from qa.bench.models import BenchReport, Machine, ServiceResult
-from qa.bench.report import markdown, ratios, targets
+from qa.bench.models import BenchReport, Machine, ServiceBench, ServiceResult
+from qa.bench.report import markdown, service_ratios, targets
 from qa.bench.service import Service, build_index, export_onnx
 from qa.config import ROOT, EmbedBackend, get_settings
 
@@ -55,7 +55,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmark the qa service (see qa/bench/__init__.py).")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench")
     parser.add_argument("--questions", type=Path, default=ROOT / "corpus" / "gold" / "gold.jsonl")
-    parser.add_argument("--backend", choices=[b.value for b in EmbedBackend], help="Service query encoder.")
+    parser.add_argument(
+        "--backends", default="torch,onnx", help="Query encoders to serve with, one service each."
+    )
     parser.add_argument("--sequential", type=int, default=60, help="Distinct questions asked one by one.")
     parser.add_argument("--cache-hits", type=int, default=30, help="Sequential questions asked again.")
     parser.add_argument("--levels", default="1,4,16,64", help="Concurrent clients per run.")
@@ -67,9 +69,53 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.levels = [int(x) for x in args.levels.split(",") if x.strip()]
     args.encoders = [x.strip() for x in args.encoders.split(",") if x.strip()]
+    args.backends = [x.strip() for x in args.backends.split(",") if x.strip()]
+    known = {b.value for b in EmbedBackend}
+    if not set(args.backends) <= known:
+        parser.error(f"--backends takes {', '.join(sorted(known))}")
     if any(n < 1 or n > 128 for n in args.levels) or args.sequential < 16:
         parser.error("levels must be 1..128 clients and --sequential at least 16")
     return args
+
+
+def bench_service(
+    args: argparse.Namespace,
+    out: Path,
+    index_dir: Path,
+    backend: str,
+    warm: list[str],
+    sequential: list[str],
+    levels: list[list[str]],
+) -> ServiceBench:
+    """One service process: start-up, sequential, cache hits, each concurrency level, memory.
+
+    Every process starts with an empty cache, so each backend gets the same questions.
+    """
+    say(f"starting the service (query encoder: {backend})")
+    service = Service(index_dir, {"QA_EMBED_BACKEND": backend}, out / f"service-{backend}.log")
+    try:
+        startup = service.wait_ready(timeout=300)
+        say(f"ready in {startup:.2f} s at {service.url}")
+        run_load(service.url, "warm-up", warm, 1, args.level_seconds)
+        seq_run = run_load(service.url, "sequential", sequential, 1, args.level_seconds)
+        say(f"  sequential: p50 {seq_run.latency.p50:.1f} ms, {seq_run.throughput:.1f} answers/s")
+        hits = sequential[: args.cache_hits]
+        hit_run = run_load(service.url, "cache hits (repeats)", hits, 1, args.level_seconds, expect_hit=True)
+        concurrent = []
+        for clients, questions in zip(args.levels, levels, strict=True):
+            run = run_load(service.url, f"{clients} clients", questions, clients, args.level_seconds)
+            concurrent.append(run)
+            say(f"  {clients} clients: {run.throughput:.1f} answers/s, p50 {run.latency.p50:.0f} ms")
+        result = ServiceResult(
+            backend=backend,
+            startup_seconds=round(startup, 2),
+            peak_rss_mb=service.peak_rss_mb(),
+            reembedded_at_start=service.reembedded(),
+            env=service.env,
+        )
+    finally:
+        service.stop()
+    return ServiceBench(service=result, sequential=seq_run, cache_hit=hit_run, concurrent=concurrent)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,17 +127,22 @@ def main(argv: list[str] | None = None) -> int:
     index_dir = out / "index"
     shutil.rmtree(index_dir, ignore_errors=True)
     settings = get_settings().model_copy(update={"index_dir": index_dir})
-    backend = args.backend or settings.embed_backend.value
+    default_backend = str(settings.embed_backend)
+    backends = args.backends or [default_backend]
     gold = qs.gold_questions(args.questions)
     counts = [max(32, args.per_client * n) for n in args.levels]
     pool = qs.distinct_questions(gold, 8 + args.sequential + sum(counts))
     warm, pool = qs.take(pool, 8)
     sequential, pool = qs.take(pool, args.sequential)
+    levels = []
+    for n in counts:
+        level, pool = qs.take(pool, n)
+        levels.append(level)
 
     say(f"building the index from scratch into {index_dir}")
     build = build_index(index_dir, out)
     say(f"built in {build.seconds:.1f} s, peak RSS {build.peak_rss_mb:.0f} MB")
-    if backend == EmbedBackend.ONNX.value:
+    if EmbedBackend.ONNX.value in backends or "onnx" in args.encoders:
         from qa.embed import folder_weights_hash
         from qa.embed_onnx import is_exported
 
@@ -100,32 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             say("exporting the ONNX query encoder (once)")
             build.onnx_export_seconds = export_onnx(out)
 
-    say(f"starting the service (query encoder: {backend})")
-    service = Service(index_dir, {"QA_EMBED_BACKEND": backend}, out / "service.log")
-    try:
-        startup = service.wait_ready(timeout=300)
-        say(f"ready in {startup:.2f} s at {service.url}")
-        run_load(service.url, "warm-up", warm, 1, args.level_seconds)
-        say(f"sequential: {len(sequential)} distinct questions")
-        seq_run = run_load(service.url, "sequential", sequential, 1, args.level_seconds)
-        hits = sequential[: args.cache_hits]
-        hit_run = run_load(service.url, "cache hits (repeats)", hits, 1, args.level_seconds, expect_hit=True)
-        concurrent = []
-        for clients, count in zip(args.levels, counts, strict=True):
-            batch, pool = qs.take(pool, count)
-            say(f"{clients} concurrent clients: {count} distinct questions")
-            run = run_load(service.url, f"{clients} clients", batch, clients, args.level_seconds)
-            concurrent.append(run)
-            say(f"  {run.throughput:.1f} answers/s, p50 {run.latency.p50:.0f} ms, errors {run.errors}")
-        service_result = ServiceResult(
-            backend=backend,
-            startup_seconds=round(startup, 2),
-            peak_rss_mb=service.peak_rss_mb(),
-            reembedded_at_start=service.reembedded(),
-            env=service.env | {"QA_EMBED_BACKEND": backend},
-        )
-    finally:
-        service.stop()
+    services = [bench_service(args, out, index_dir, b, warm, sequential, levels) for b in backends]
 
     from qa.bench import encoders
 
@@ -144,17 +170,15 @@ def main(argv: list[str] | None = None) -> int:
         seconds=round(time.perf_counter() - _STARTED, 1),
         machine=host,
         build=build,
-        service=service_result,
-        sequential=seq_run,
-        cache_hit=hit_run,
-        concurrent=concurrent,
+        default_backend=default_backend,
+        services=services,
         floor=floor,
         encoders=encoder_results,
         baseline=baseline,
-        ratios={},
         targets=[],
     )
-    report.ratios = ratios(report)
+    for run in report.services:
+        run.ratios = service_ratios(run, floor.p50, baseline.query.p50 if baseline else None)
     report.targets = targets(report)
     if host.load_average_start[0] > 1.0 or host.load_average_end[0] > 1.5:
         report.notes.append(

@@ -4,9 +4,10 @@ The floor is what one question must cost: one bare fp32 ``encode_query`` call. E
 candidate (ONNX Runtime fp32; PyTorch int8 dynamic quantization of the MLP's gate/up
 projections; PyTorch bf16) is timed on the same questions, interleaved with fp32 so a
 busy machine slows all alike, and checked on every gold question: cosine to fp32, the
-product's top-1 passage, and the whole answer, computed from the candidate's vectors by
-the real retriever and answerer over the bench's index. A candidate meets the bar only
-if the top-1 passages and the answers are all identical and the cosine is >= 0.99.
+product's top-1 passage, and the answer (text, short answer, quotes and offsets; and
+separately with the citation scores too), computed from the candidate's vectors by the
+real retriever and answerer over the bench's index. A candidate meets the bar only if
+the top-1 passages and the answers are all identical and the cosine is >= 0.99.
 """
 
 from __future__ import annotations
@@ -31,10 +32,15 @@ Encode = Callable[[list[str]], np.ndarray]
 
 
 class FixedVectors:
-    """An Embedder that answers from precomputed query vectors (keyed by normalized text)."""
+    """An Embedder over one encoder, with the gold questions' vectors encoded ahead in a batch.
 
-    def __init__(self, table: dict[str, np.ndarray], model_id: str) -> None:
-        self.table = table
+    Text the retriever asks for that is not in the table (it may cut long questions) is
+    encoded on the spot by the same encoder.
+    """
+
+    def __init__(self, table: dict[str, np.ndarray], encode: Encode, model_id: str) -> None:
+        self.table = dict(table)
+        self.encode = encode
         self.model_id = model_id
 
     @property
@@ -45,6 +51,9 @@ class FixedVectors:
         return "fixed"
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in texts if t not in self.table]
+        if missing:
+            self.table.update(zip(missing, self.encode(missing), strict=True))
         return np.vstack([self.table[t] for t in texts]).astype(np.float32)
 
     def encode_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
@@ -81,7 +90,9 @@ def _torch_variant(model: Any, kind: str) -> Encode:
     return encode
 
 
-def _answers(settings: Settings, index_dir: Path, questions: list[str], table: dict[str, np.ndarray]) -> list:
+def _answers(
+    settings: Settings, index_dir: Path, questions: list[str], table: dict[str, np.ndarray], encode: Encode
+) -> list[tuple[str | None, dict[str, Any]]]:
     """(top-1 chunk id, answer without timings) per question, from the given vectors."""
     from qa.answer.answerer import ExtractiveAnswerer
     from qa.index import load_index
@@ -89,7 +100,7 @@ def _answers(settings: Settings, index_dir: Path, questions: list[str], table: d
     from qa.retrieve import HybridRetriever
 
     index = load_index(index_dir)
-    retriever = HybridRetriever(index, FixedVectors(table, settings.embed_model), settings)
+    retriever = HybridRetriever(index, FixedVectors(table, encode, settings.embed_model), settings)
     answerer = ExtractiveAnswerer(retriever, load_templates(settings.prompts_dir))
     results = []
     for q in questions:
@@ -97,6 +108,12 @@ def _answers(settings: Settings, index_dir: Path, questions: list[str], table: d
         response = answerer.answer(q, settings.top_k)
         results.append((hits[0].chunk_id if hits else None, response.model_dump(exclude={"timings_ms"})))
     return results
+
+
+def _unscored(answer: dict[str, Any]) -> dict[str, Any]:
+    """An answer without its citation scores: what a reader sees (text, quotes, offsets)."""
+    citations = [{k: v for k, v in c.items() if k != "score"} for c in answer["citations"]]
+    return {**answer, "citations": citations}
 
 
 def _timed(encode: Encode, texts: list[str]) -> float:
@@ -137,7 +154,8 @@ def measure(
 
     gold_norm = list(dict.fromkeys(normalize_query(q) for q in gold))
     reference = fp32.encode_queries(gold_norm)
-    expected = _answers(settings, index_dir, gold, dict(zip(gold_norm, reference, strict=True)))
+    reference_table = dict(zip(gold_norm, reference, strict=True))
+    expected = _answers(settings, index_dir, gold, reference_table, fp32.encode_queries)
     floor = Latency.of(single["fp32 (torch)"])
     results = []
     for name, encode in encoders.items():
@@ -145,9 +163,10 @@ def measure(
         vectors = reference if is_floor else encode(gold_norm)
         cosine = float((vectors * reference).sum(axis=1).min())
         table = dict(zip(gold_norm, vectors, strict=True))
-        got = expected if is_floor else _answers(settings, index_dir, gold, table)
+        got = expected if is_floor else _answers(settings, index_dir, gold, table, encode)
         top1 = sum(a[0] == b[0] for a, b in zip(got, expected, strict=True))
-        same = sum(a[1] == b[1] for a, b in zip(got, expected, strict=True))
+        same = sum(_unscored(a[1]) == _unscored(b[1]) for a, b in zip(got, expected, strict=True))
+        strict = sum(a[1] == b[1] for a, b in zip(got, expected, strict=True))
         latency = Latency.of(single[name])
         results.append(
             EncoderResult(
@@ -159,6 +178,7 @@ def measure(
                 cosine_min=round(cosine, 6),
                 top1_identical=top1,
                 answers_identical=same,
+                answers_identical_with_scores=strict,
                 questions=len(gold),
                 note=notes.get(name, "the floor"),
             )

@@ -12,6 +12,7 @@ import asyncio
 import ipaddress
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 import httpx
@@ -26,7 +27,7 @@ def check_loopback(url: str) -> None:
 
 
 async def _run(
-    url: str, questions: list[str], clients: int, deadline_s: float, expect_hit: bool
+    url: str, questions: list[str], clients: int, deadline_s: float
 ) -> tuple[list[float], Counter[str], list[str], float, int]:
     check_loopback(url)
     todo = list(reversed(questions))
@@ -67,9 +68,10 @@ def run_load(
     url: str, label: str, questions: list[str], clients: int, deadline_s: float, expect_hit: bool = False
 ) -> LoadRun:
     """Ask ``questions`` with ``clients`` concurrent clients; every non-200 counts as an error."""
-    latencies, statuses, errors, seconds, hits = asyncio.run(
-        _run(url, questions, clients, deadline_s, expect_hit)
-    )
+    # A loop of its own in a thread of its own: callers may already run one (a test session).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        outcome = pool.submit(asyncio.run, _run(url, questions, clients, deadline_s)).result()
+    latencies, statuses, errors, seconds, hits = outcome
     ok = statuses.get("200", 0)
     if expect_hit and hits != ok:
         errors.append(f"{ok - hits} of {ok} repeated questions were not served from the cache")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import statistics
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -75,15 +74,26 @@ class LoadRun(BaseModel):
     error_samples: list[str] = Field(default_factory=list)
 
 
+class ServiceBench(BaseModel):
+    """One service process with one query encoder, and every load run against it."""
+
+    service: ServiceResult
+    sequential: LoadRun
+    cache_hit: LoadRun
+    concurrent: list[LoadRun]
+    ratios: dict[str, float] = Field(default_factory=dict)
+
+
 class EncoderResult(BaseModel):
     name: str
-    adopted: bool = Field(description="Meets the bar: top-1 and answers identical, cosine >= 0.99.")
+    adopted: bool = Field(description="Meets the bar: same top-1 and answers, cosine >= 0.99.")
     single: Latency = Field(description="One question per call, on the sequential questions.")
     batch16_each_ms: float
     speedup: float = Field(description="fp32 single-question p50 / this p50.")
     cosine_min: float
     top1_identical: int
-    answers_identical: int
+    answers_identical: int = Field(description="Same answer, short answer, quotes and offsets.")
+    answers_identical_with_scores: int = Field(description="... and the same citation scores too.")
     questions: int
     note: str = ""
 
@@ -107,14 +117,10 @@ class BenchReport(BaseModel):
     seconds: float
     machine: Machine
     build: BuildResult
-    service: ServiceResult
-    sequential: LoadRun
-    cache_hit: LoadRun
-    concurrent: list[LoadRun]
+    default_backend: str = Field(description="The query encoder the service uses by default.")
+    services: list[ServiceBench]
     floor: Latency = Field(description="Bare fp32 encode_query, one question per call.")
     encoders: list[EncoderResult]
     baseline: BaselineResult | None
-    ratios: dict[str, float]
     targets: list[Target]
     notes: list[str] = Field(default_factory=list)
-    extra: dict[str, Any] = Field(default_factory=dict)

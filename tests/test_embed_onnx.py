@@ -1,0 +1,100 @@
+"""The ONNX Runtime query encoder: the PyTorch model's vectors, tokens and rankings, faster.
+
+Adopted as the default only because these hold on every gold question: the same token
+ids, cosine to PyTorch fp32 >= 0.9999 (the bar is 0.99), and the same retrieved passages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.config import Settings
+from qa.embed import folder_weights_hash, make_embedder
+from qa.embed_onnx import OnnxEmbedder, export_dir, is_exported, read_meta
+from qa.errors import ModelError
+
+MODEL = Path(Settings(_env_file=None).embed_model)
+
+
+def test_unknown_backend_and_missing_folder_are_clear_errors(tmp_path):
+    with pytest.raises(ModelError, match="unknown embedding backend"):
+        make_embedder(str(tmp_path), backend="tensorrt")
+    with pytest.raises(ModelError, match="local model folder"):
+        OnnxEmbedder(str(tmp_path / "nowhere"))
+
+
+def test_an_export_is_only_trusted_for_the_weights_it_came_from(tmp_path):
+    assert read_meta(tmp_path) is None and not is_exported(tmp_path, "abc")
+    folder = export_dir(tmp_path)
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes(b"x")
+    (folder / "export.json").write_text("{not json")
+    assert read_meta(tmp_path) is None  # unreadable metadata: export again
+    (folder / "export.json").write_text(
+        '{"weights_hash": "abc", "torch": "t", "sentence_transformers": "s", "seconds": 1, "min_cosine": 1}'
+    )
+    assert is_exported(tmp_path, "abc") and not is_exported(tmp_path, "other-weights")
+
+
+def _onnx(embedder) -> OnnxEmbedder:
+    inner = getattr(embedder, "inner", embedder)
+    if not isinstance(inner, OnnxEmbedder):
+        pytest.skip("the session embedder is not the ONNX backend (QA_EMBED_BACKEND=torch)")
+    return inner
+
+
+@pytest.mark.slow
+def test_the_export_matches_the_installed_weights(embedder):
+    _onnx(embedder)
+    meta = read_meta(MODEL)
+    assert meta is not None and meta.weights_hash == folder_weights_hash(MODEL)
+    assert meta.min_cosine >= 0.9999
+
+
+@pytest.mark.slow
+def test_token_ids_are_the_sentence_transformers_ones(embedder):
+    from conftest import CORPUS, read_jsonl
+
+    onnx = _onnx(embedder)
+    model = onnx.torch_embedder()._model
+    prompt = model.prompts["query"]
+    questions = [r["question"] for r in read_jsonl(CORPUS / "gold" / "gold.jsonl")]
+    expected = model.preprocess([prompt + q for q in questions])
+    ids, mask = onnx.encoder.token_ids(questions)
+    np.testing.assert_array_equal(ids, expected["input_ids"].numpy())
+    np.testing.assert_array_equal(mask, expected["attention_mask"].numpy())
+
+
+@pytest.mark.slow
+def test_vectors_and_retrieval_equal_pytorch_on_every_gold_question(engine):
+    """Cosine to fp32 PyTorch and the hybrid retriever's passages, question by question."""
+    from conftest import CORPUS, read_jsonl
+
+    from qa.text import normalize_query
+
+    onnx = _onnx(engine.embedder)
+    torch_fp32 = onnx.torch_embedder()
+    questions = [r["question"] for r in read_jsonl(CORPUS / "gold" / "gold.jsonl")]
+    texts = [normalize_query(q) for q in questions]
+    fast, reference = onnx.encode_queries(texts), torch_fp32.encode_queries(texts)
+    assert fast.shape == reference.shape and fast.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+    assert (fast * reference).sum(axis=1).min() >= 0.9999
+    for question, f, r in zip(questions, fast, reference, strict=True):
+        got = engine.retriever.retrieve(question, 5, query_vector=f[None, :]).hits
+        want = engine.retriever.retrieve(question, 5, query_vector=r[None, :]).hits
+        assert [h.chunk_id for h in got] == [h.chunk_id for h in want], question
+
+
+@pytest.mark.slow
+def test_one_by_one_equals_one_batch_of_mixed_lengths(embedder):
+    onnx = _onnx(embedder)
+    long = "千兆光网" * 40
+    texts = ["5G", "重庆市信息通信业“十四五”期间建成了多少个5G基站?", "What is the bandwidth?", long]
+    together = onnx.encode_queries(texts)
+    alone = np.vstack([onnx.encode_queries([t]) for t in texts])
+    np.testing.assert_allclose(together, alone, atol=2e-5)
+    assert onnx.encode_queries([]).shape == (0, together.shape[1])
