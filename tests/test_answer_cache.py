@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import pytest
 
 from qa.answer.cache import HIT, CachedAnswerer, serving_answerer, settings_fingerprint
-from qa.config import EmbedBackend, SearchMode, Settings
+from qa.config import ROOT, EmbedBackend, SearchMode, Settings
 from qa.schemas import AskResponse, Citation
+
+
+def gold_questions() -> list[str]:
+    lines = (ROOT / "corpus" / "gold" / "gold.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["question"] for line in lines if line.strip()]
 
 
 class CountingAnswerer:
@@ -21,8 +27,16 @@ class CountingAnswerer:
     def answer(self, question: str, top_k: int = 5, mode: SearchMode | None = None) -> AskResponse:
         self.calls.append((question, top_k, mode))
         citation = Citation(
-            n=1, chunk_id="c1", doc_id="d", title="t", section="s", quote="q", text="text",
-            start=0, end=1, score=0.9,
+            n=1,
+            chunk_id="c1",
+            doc_id="d",
+            title="t",
+            section="s",
+            quote="q",
+            text="text",
+            start=0,
+            end=1,
+            score=0.9,
         )
         return AskResponse(
             question=question,
@@ -133,14 +147,12 @@ def test_invalid_size_is_refused(settings):
 @pytest.mark.slow
 def test_cached_answers_equal_uncached_ones_on_the_gold_set(engine):
     """Every gold question: the hit equals the miss, and the miss is the answerer's own answer."""
-    from conftest import CORPUS, read_jsonl
-
     from qa.answer.answerer import ExtractiveAnswerer
     from qa.prompts import load_templates
 
     answerer = ExtractiveAnswerer(engine.retriever, load_templates(engine.settings.prompts_dir))
     cache = CachedAnswerer(answerer, engine.settings)
-    questions = [r["question"] for r in read_jsonl(CORPUS / "gold" / "gold.jsonl")]
+    questions = gold_questions()
     for question in questions:
         miss = cache.answer(question, 5)
         hit = cache.answer(question, 5)

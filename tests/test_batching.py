@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +13,12 @@ import pytest
 from fakes import FakeEmbedder
 
 from qa.batching import MicroBatchingEmbedder
+from qa.config import ROOT
+
+
+def gold_questions() -> list[str]:
+    lines = (ROOT / "corpus" / "gold" / "gold.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["question"] for line in lines if line.strip()]
 
 
 class SlowEmbedder(FakeEmbedder):
@@ -151,11 +158,9 @@ def test_the_event_loop_keeps_running_while_questions_wait_for_the_encoder():
 @pytest.mark.slow
 def test_batched_vectors_match_direct_encoding_with_the_real_model(embedder):
     """The service's batched vectors equal one-by-one fp32 vectors: answers cannot change."""
-    from conftest import CORPUS, read_jsonl
-
     from qa.text import normalize_query
 
-    questions = [normalize_query(r["question"]) for r in read_jsonl(CORPUS / "gold" / "gold.jsonl")][:32]
+    questions = [normalize_query(q) for q in gold_questions()][:32]
     inner = embedder.inner if isinstance(embedder, MicroBatchingEmbedder) else embedder
     batcher = MicroBatchingEmbedder(inner, max_wait_ms=20, max_batch=64)
     with ThreadPoolExecutor(max_workers=16) as pool:

@@ -6,15 +6,22 @@ ids, cosine to PyTorch fp32 >= 0.9999 (the bar is 0.99), and the same retrieved 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from qa.config import Settings
+from qa.config import ROOT, Settings
 from qa.embed import folder_weights_hash, make_embedder
 from qa.embed_onnx import OnnxEmbedder, export_dir, is_exported, read_meta
 from qa.errors import ModelError
+
+
+def gold_questions() -> list[str]:
+    lines = (ROOT / "corpus" / "gold" / "gold.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["question"] for line in lines if line.strip()]
+
 
 MODEL = Path(Settings(_env_file=None).embed_model)
 
@@ -56,12 +63,10 @@ def test_the_export_matches_the_installed_weights(embedder):
 
 @pytest.mark.slow
 def test_token_ids_are_the_sentence_transformers_ones(embedder):
-    from conftest import CORPUS, read_jsonl
-
     onnx = _onnx(embedder)
     model = onnx.torch_embedder()._model
     prompt = model.prompts["query"]
-    questions = [r["question"] for r in read_jsonl(CORPUS / "gold" / "gold.jsonl")]
+    questions = gold_questions()
     expected = model.preprocess([prompt + q for q in questions])
     ids, mask = onnx.encoder.token_ids(questions)
     np.testing.assert_array_equal(ids, expected["input_ids"].numpy())
@@ -71,13 +76,11 @@ def test_token_ids_are_the_sentence_transformers_ones(embedder):
 @pytest.mark.slow
 def test_vectors_and_retrieval_equal_pytorch_on_every_gold_question(engine):
     """Cosine to fp32 PyTorch and the hybrid retriever's passages, question by question."""
-    from conftest import CORPUS, read_jsonl
-
     from qa.text import normalize_query
 
     onnx = _onnx(engine.embedder)
     torch_fp32 = onnx.torch_embedder()
-    questions = [r["question"] for r in read_jsonl(CORPUS / "gold" / "gold.jsonl")]
+    questions = gold_questions()
     texts = [normalize_query(q) for q in questions]
     fast, reference = onnx.encode_queries(texts), torch_fp32.encode_queries(texts)
     assert fast.shape == reference.shape and fast.dtype == np.float32

@@ -59,8 +59,15 @@ def test_load_is_only_sent_to_loopback(url):
 def _run(label: str, clients: int, p50: float, throughput: float, errors: int = 0) -> LoadRun:
     lat = Latency(n=10, p50=p50, p95=p50 * 1.5, p99=p50 * 2, mean=p50)
     return LoadRun(
-        label=label, clients=clients, requests=10 + errors, ok=10, errors=errors, seconds=1.0,
-        throughput=throughput, latency=lat, statuses={"200": 10},
+        label=label,
+        clients=clients,
+        requests=10 + errors,
+        ok=10,
+        errors=errors,
+        seconds=1.0,
+        throughput=throughput,
+        latency=lat,
+        statuses={"200": 10},
     )
 
 
@@ -81,8 +88,13 @@ def _report(seq_p50: float, c16_rate: float, startup: float = 4.0, rss: float = 
         started_at="2026-01-01T00:00:00+00:00",
         seconds=300.0,
         machine=Machine(
-            cpu="Test CPU", cores=2, memory_gb=24.0, python="3.11.7", platform="Linux",
-            versions={"torch": "2.13.0"}, load_average_start=[0.1, 0.1, 0.1],
+            cpu="Test CPU",
+            cores=2,
+            memory_gb=24.0,
+            python="3.11.7",
+            platform="Linux",
+            versions={"torch": "2.13.0"},
+            load_average_start=[0.1, 0.1, 0.1],
             load_average_end=[0.2, 0.1, 0.1],
         ),
         build=BuildResult(
@@ -96,8 +108,15 @@ def _report(seq_p50: float, c16_rate: float, startup: float = 4.0, rss: float = 
         floor=floor,
         encoders=[
             EncoderResult(
-                name="fp32 (torch)", adopted=True, single=floor, batch16_each_ms=27.0, speedup=1.0,
-                cosine_min=1.0, top1_identical=247, answers_identical=247, answers_identical_with_scores=247,
+                name="fp32 (torch)",
+                adopted=True,
+                single=floor,
+                batch16_each_ms=27.0,
+                speedup=1.0,
+                cosine_min=1.0,
+                top1_identical=247,
+                answers_identical=247,
+                answers_identical_with_scores=247,
                 questions=247,
             )
         ],
