@@ -126,31 +126,36 @@ def measure(
     settings: Settings, index_dir: Path, timed: list[str], gold: list[str], kinds: list[str]
 ) -> tuple[Latency, list[EncoderResult]]:
     """The fp32 floor on ``timed`` questions, and each candidate in ``kinds`` against it."""
+    timed_norm = [normalize_query(q) for q in timed]
+    single: dict[str, list[float]] = {}
+    batch16: dict[str, float] = {}
+
+    def time_block(name: str, encode: Encode) -> None:
+        """One encoder at a time, so no other runtime's threads compete with it."""
+        encode(timed_norm[:2])  # warm-up: first calls pay for lazy initialisation
+        single[name] = [_timed(encode, [text]) for text in timed_norm]
+        batch16[name] = min(_timed(encode, timed_norm[:16]) for _ in range(2)) / 16
+
     fp32 = SentenceTransformerEmbedder(settings.embed_model, settings.embed_batch_size, settings.embed_dim)
     encoders: dict[str, Encode] = {"fp32 (torch)": fp32.encode_queries}
+    time_block("fp32 (torch)", fp32.encode_queries)  # the floor, before anything else is loaded
     notes: dict[str, str] = {}
     for kind in kinds:
+        encode: Encode
         if kind == "onnx":
             from qa.embed_onnx import OnnxEmbedder
 
             onnx = OnnxEmbedder(settings.embed_model, settings.embed_batch_size, settings.embed_dim)
-            encoders["onnx fp32 (onnxruntime)"] = onnx.encode_queries
-            notes["onnx fp32 (onnxruntime)"] = "QA_EMBED_BACKEND=onnx"
+            name, encode = "onnx fp32 (onnxruntime)", onnx.encode_queries
+            notes[name] = "QA_EMBED_BACKEND=onnx"
         elif kind in ("int8", "bf16"):
             name = "int8 gate/up (torch)" if kind == "int8" else "bf16 (torch)"
-            encoders[name] = _torch_variant(fp32._model, kind)
+            encode = _torch_variant(fp32._model, kind)
             notes[name] = "measured only, not a backend"
         else:
             raise SystemExit(f"error: unknown encoder {kind!r} (onnx, int8, bf16)")
-
-    timed_norm = [normalize_query(q) for q in timed]
-    for encode in encoders.values():  # warm-up: first calls pay for lazy initialisation
-        encode(timed_norm[:2])
-    single: dict[str, list[float]] = {name: [] for name in encoders}
-    for text in timed_norm:
-        for name, encode in encoders.items():
-            single[name].append(_timed(encode, [text]))
-    batch16 = {name: min(_timed(e, timed_norm[:16]) for _ in range(2)) / 16 for name, e in encoders.items()}
+        encoders[name] = encode
+        time_block(name, encode)
 
     gold_norm = list(dict.fromkeys(normalize_query(q) for q in gold))
     reference = fp32.encode_queries(gold_norm)
