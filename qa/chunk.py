@@ -8,6 +8,7 @@ points at the wrong place, so it is an error, not a warning.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -98,8 +99,8 @@ def split_value_clauses(sentences: list[Sentence], first_pos: int = 0) -> list[C
     for pos, sentence in enumerate(sentences, start=first_pos):
         text = sentence.text
         bounds = [0, *(m.end() for m in _CLAUSE_MARK.finditer(text)), len(text)]
-        for lo, hi in zip(bounds, bounds[1:], strict=False):
-            piece = text[lo:hi].rstrip(",,;;::。!?!?")
+        for lo, hi in itertools.pairwise(bounds):
+            piece = text[lo:hi].rstrip(",;:。!?")
             if piece.strip() and find_values(piece):
                 lead = len(piece) - len(piece.lstrip())
                 clauses.append(

@@ -7,10 +7,11 @@ a traceback, because a user who sees "run `qa build-index`" knows what to do nex
 from __future__ import annotations
 
 import json
-import sys
+import math
+from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, Callable, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -144,7 +145,7 @@ def serve(
         port=port or settings.port,
         log_config=log_config("info"),
         access_log=False,  # qa.access writes one JSON line per request instead
-        timeout_graceful_shutdown=settings.shutdown_grace_s,
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_s),  # uvicorn takes whole seconds
         timeout_keep_alive=int(settings.keep_alive_s),
     )
 
@@ -217,4 +218,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=10, le=100_000)
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["*"],
-        description='Origins whose pages may call the API (the chat widget): a JSON list or comma-separated, '
+        description="Origins whose pages may call the API (the chat widget): a JSON list or comma-separated, "
         'e.g. "https://a.example,http://localhost:3000"; "*" allows any page, an empty value none.',
     )
 
@@ -117,8 +117,7 @@ class Settings(BaseSettings):
     def _check(self) -> Settings:
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError(
-                f"chunk_overlap ({self.chunk_overlap}) must be smaller than "
-                f"chunk_size ({self.chunk_size})"
+                f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size ({self.chunk_size})"
             )
         return self
 

@@ -21,7 +21,6 @@ from qa.index.store import Index
 from qa.schemas import Hit
 from qa.text import normalize_query, tokenize
 
-
 MAX_EMBED_CHARS = 512
 
 

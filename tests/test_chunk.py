@@ -19,7 +19,6 @@ REPORT = CORPUS / "cq-ict-14th-five-year-review.txt"
 SIZES = [(300, 60), (120, 30), (50, 10), (80, 0)]
 
 
-
 def _docs() -> dict[str, Document]:
     return {
         "report": load_file(REPORT, CORPUS, 24),

@@ -75,9 +75,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {k: v for k, v in err.items() if k in ("type", "loc", "msg")} for err in exc.errors()
-        ]
+        errors = [{k: v for k, v in err.items() if k in ("type", "loc", "msg")} for err in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
 
     return app

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from qa.answer.answerer import ExtractiveAnswerer
+from qa.answer.answerer import Answerer
 from qa.answer.followup import Resolution
 from qa.api.chat_models import (
     MODEL_ID,
@@ -81,7 +81,7 @@ def _failure(exc: BaseException) -> str:
 
 async def _answer(
     guard: QuestionGuard,
-    answerer: ExtractiveAnswerer,
+    answerer: Answerer,
     questions: list[str],
     top_k: int,
     mode: SearchMode | None,

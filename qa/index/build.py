@@ -28,7 +28,16 @@ from qa.ingest import load_corpus
 from qa.ingest.loaders import corpus_files
 from qa.text import tokenize
 
-_VERSIONED = ["qa", "sentence-transformers", "transformers", "torch", "faiss-cpu", "bm25s", "jieba", "langchain-text-splitters"]
+_VERSIONED = [
+    "qa",
+    "sentence-transformers",
+    "transformers",
+    "torch",
+    "faiss-cpu",
+    "bm25s",
+    "jieba",
+    "langchain-text-splitters",
+]
 
 
 def corpus_fingerprint(corpus_dir: Path) -> str:
@@ -111,7 +120,12 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
         },
         params=state["params"],
         versions=_versions(),
-        counts={"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences), "clauses": len(clauses)},
+        counts={
+            "documents": len(documents),
+            "chunks": len(chunks),
+            "sentences": len(sentences),
+            "clauses": len(clauses),
+        },
         files=checksums(staging),
     )
     (staging / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")

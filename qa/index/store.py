@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,13 +99,11 @@ def current_build_dir(index_dir: Path) -> Path:
         raise IndexMissingError(f"no index in {index_dir}: run `qa build-index` (or `make index`)")
     build = index_dir / pointer.read_text().strip()
     if not build.is_dir():
-        raise IndexCorruptError(
-            f"{pointer} names {build.name}, which does not exist: run `qa build-index`"
-        )
+        raise IndexCorruptError(f"{pointer} names {build.name}, which does not exist: run `qa build-index`")
     return build
 
 
-def write_jsonl(path: Path, records: list[BaseModel]) -> None:
+def write_jsonl(path: Path, records: Sequence[BaseModel]) -> None:
     with path.open("w", encoding="utf-8") as fh:
         for record in records:
             fh.write(record.model_dump_json() + "\n")
@@ -193,8 +192,16 @@ def load_index(index_dir: Path, expected: dict[str, Any] | None = None) -> Index
     ):
         raise IndexCorruptError(f"index {build} has vectors and records out of step: rebuild it")
     return Index(
-        manifest, build, documents, chunks, sentences, chunk_vectors, sentence_vectors, bm25,
-        clauses=clauses, clause_vectors=clause_vectors,
+        manifest,
+        build,
+        documents,
+        chunks,
+        sentences,
+        chunk_vectors,
+        sentence_vectors,
+        bm25,
+        clauses=clauses,
+        clause_vectors=clause_vectors,
     )
 
 

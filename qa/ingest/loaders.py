@@ -18,7 +18,21 @@ from qa.schemas import Document
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _HTML_DROP = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg"]
 _HTML_HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
-_HTML_BLOCKS = ["p", "div", "li", "br", "tr", "section", "article", "blockquote", "pre", "td", "th", "dd", "dt"]
+_HTML_BLOCKS = [
+    "p",
+    "div",
+    "li",
+    "br",
+    "tr",
+    "section",
+    "article",
+    "blockquote",
+    "pre",
+    "td",
+    "th",
+    "dd",
+    "dt",
+]
 
 
 def _read_text(path: Path) -> str:
@@ -59,7 +73,7 @@ def html_blocks(content: str) -> tuple[list[Block], str | None]:
         soup.head.decompose()
     for tag in soup(_HTML_DROP):
         tag.decompose()
-    for tag in soup.find_all(attrs={"role": ["navigation", "banner", "contentinfo"]}):
+    for tag in soup.find_all(role=["navigation", "banner", "contentinfo"]):
         tag.decompose()
     blocks: list[Block] = []
     for element in soup.find_all(_HTML_HEADINGS):

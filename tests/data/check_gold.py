@@ -176,7 +176,9 @@ def summary(name: str, items: list[dict]) -> Counter:
     print(f"\n== {name}: {len(items)} items")
     print("  by language:", {k[1]: v for k, v in sorted(c.items(), key=str) if k[0] == "lang"})
     print("  by type:    ", {k[1]: v for k, v in sorted(c.items(), key=str) if k[0] == "type"})
-    print("  lang x type:", {f"{k[1]}/{k[2]}": v for k, v in sorted(c.items(), key=str) if k[0] == "lang-type"})
+    print(
+        "  lang x type:", {f"{k[1]}/{k[2]}": v for k, v in sorted(c.items(), key=str) if k[0] == "lang-type"}
+    )
     for s in SECTIONS:
         print(f"  section {c[('section', s)]:3d}  {s}")
     return c

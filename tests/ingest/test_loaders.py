@@ -23,7 +23,6 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 REPORT = ROOT / "corpus" / "cq-ict-14th-five-year-review.txt"
 
 
-
 def write(folder: Path, name: str, content: str | bytes) -> Path:
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
