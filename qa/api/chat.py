@@ -3,8 +3,9 @@
 
 Both answer through :func:`qa.api.streaming.answer_turn`, so follow-up questions are
 resolved the same way everywhere. The blocking answerer runs in a worker thread; the
-event loop only sends events. Readiness is checked before the stream starts, so a
-loading service still answers 503 with ``{"detail"}`` instead of a broken stream.
+event loop only sends events. Readiness and the in-flight bound (``QA_MAX_IN_FLIGHT``) are
+checked before the stream starts, so a loading or busy service answers 503 with ``{"detail"}``
+and ``Retry-After``, as ``/ask`` does, instead of an error event after a 200.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.types import Receive, Scope, Send
 
 from qa.answer.answerer import Answerer
 from qa.answer.followup import Resolution
@@ -39,7 +41,7 @@ from qa.api.chat_models import (
     StreamAskRequest,
     Usage,
 )
-from qa.api.limits import LIMIT_RESPONSES, QuestionGuard, get_guard
+from qa.api.limits import LIMIT_RESPONSES, QuestionGuard, Ticket, get_guard
 from qa.api.routes import get_state
 from qa.api.state import ServiceState
 from qa.api.streaming import answer_turn, count_tokens, split_answer
@@ -85,13 +87,27 @@ async def _answer(
     questions: list[str],
     top_k: int,
     mode: SearchMode | None,
+    ticket: Ticket | None = None,
 ) -> tuple[Resolution, AskResponse]:
-    """The blocking answer in a worker thread, within the in-flight bound and time limit."""
-    return await guard.run(answer_turn, answerer, questions, top_k, mode)
+    """The blocking answer in a worker thread, within the in-flight bound and time limit
+    (in the slot ``ticket`` reserved, when given)."""
+    return await guard.run(answer_turn, answerer, questions, top_k, mode, ticket=ticket)
 
 
-def _sse(events: AsyncIterator[ServerSentEvent]) -> EventSourceResponse:
-    return EventSourceResponse(events, headers=SSE_HEADERS, ping=PING_SECONDS, sep="\n")
+class _ReservedStream(EventSourceResponse):
+    """An event stream holding the in-flight slot reserved for its answer before the response
+    started; the slot is given back here if the stream ends before the answer began (the client
+    went away first), otherwise by the answer's worker thread when it ends."""
+
+    def __init__(self, events: AsyncIterator[ServerSentEvent], ticket: Ticket) -> None:
+        super().__init__(events, headers=SSE_HEADERS, ping=PING_SECONDS, sep="\n")
+        self.ticket = ticket
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.ticket.drop_if_unstarted()
 
 
 @router.post(
@@ -107,13 +123,18 @@ async def ask_stream(
 ) -> EventSourceResponse:
     """Answer as Server-Sent Events: `citations` (the sources) first, then `delta` events
     with the answer text in pieces, then `done` with the complete `/ask` response;
-    `error` with `{"detail"}` on failure. `history` (earlier questions) resolves follow-ups."""
+    `error` with `{"detail"}` on a failure once streaming (a timeout). A busy or loading
+    service answers 503 before the stream starts. `history` (earlier questions) resolves
+    follow-ups."""
     _, answerer = state.require()
+    ticket = guard.reserve()  # busy: 503 + Retry-After now, not an error event after a 200
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         try:
             questions = [*body.history, body.question]
-            resolution, response = await _answer(guard, answerer, questions, body.top_k, body.mode)
+            resolution, response = await _answer(
+                guard, answerer, questions, body.top_k, body.mode, ticket=ticket
+            )
         except Exception as exc:
             yield ServerSentEvent(ErrorEvent(detail=_failure(exc)).model_dump_json(), event="error")
             return
@@ -130,7 +151,7 @@ async def ask_stream(
             yield ServerSentEvent(DeltaEvent(text=piece).model_dump_json(), event="delta")
         yield ServerSentEvent(response.model_dump_json(), event="done")
 
-    return _sse(events())
+    return _ReservedStream(events(), ticket)
 
 
 @router.get("/v1/models", response_model=ModelList, tags=["openai"])
@@ -203,10 +224,12 @@ async def chat_completions(
             data["short_answer"] = cited.short_answer
         return json.dumps(data, ensure_ascii=False)
 
+    ticket = guard.reserve()  # busy: 503 + Retry-After now, not an error frame after a 200
+
     async def events() -> AsyncIterator[ServerSentEvent]:
         yield ServerSentEvent(chunk(Delta(role="assistant", content="")))
         try:
-            _, response = await _answer(guard, answerer, questions, body.top_k, body.mode)
+            _, response = await _answer(guard, answerer, questions, body.top_k, body.mode, ticket=ticket)
         except Exception as exc:
             detail = _failure(exc)
             # OpenAI's own mid-stream error shape: its clients raise APIError on it.
@@ -235,4 +258,4 @@ async def chat_completions(
             yield ServerSentEvent(usage.model_dump_json())
         yield ServerSentEvent("[DONE]")
 
-    return _sse(events())
+    return _ReservedStream(events(), ticket)

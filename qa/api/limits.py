@@ -129,9 +129,10 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send)
 
 
-class _Ticket:
+class Ticket:
     """One in-flight slot, released exactly once: by the worker thread when it ran, or by the
-    waiting request when the thread never started (cancelled before it was scheduled)."""
+    waiting request when the thread never started (cancelled before it was scheduled, or a
+    reserved slot whose answer never ran)."""
 
     def __init__(self, release: Callable[[], None]) -> None:
         self._release = release
@@ -162,7 +163,9 @@ class QuestionGuard:
     """At most ``max_in_flight`` questions at once (503 beyond, at once), each within ``timeout_s``.
 
     Routes that answer questions use ``await guard.run(fn, *args)`` (a worker thread with the
-    time limit) or, for work that is itself async such as a stream, ``async with guard.slot():``.
+    time limit) or, for work that is itself async, ``async with guard.slot():``. A stream takes
+    its slot with ``guard.reserve()`` before its response starts, so a busy service answers 503
+    rather than a 200 with an error event, then answers with ``guard.run(fn, *args, ticket=...)``.
     """
 
     def __init__(self, max_in_flight: int, timeout_s: float, retry_after: float = 1.0) -> None:
@@ -202,10 +205,19 @@ class QuestionGuard:
         finally:
             self._release()
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` in a worker thread inside one slot, within the time limit."""
+    def reserve(self) -> Ticket:
+        """Take one slot now (OverloadedError at once when none is free) for a ``run`` later.
+
+        The caller must end the ticket: ``run(..., ticket=ticket)`` does, and if the answer may
+        never run (the client went away first), ``ticket.drop_if_unstarted()`` gives the slot back.
+        """
         self._acquire()
-        ticket = _Ticket(self._release)
+        return Ticket(self._release)
+
+    async def run(self, fn: Callable[..., T], *args: Any, ticket: Ticket | None = None) -> T:
+        """Run ``fn(*args)`` in a worker thread inside one slot, within the time limit; the slot
+        is taken here, or is the one ``ticket`` reserved."""
+        ticket = ticket or self.reserve()
 
         def work() -> T:
             if not ticket.start():

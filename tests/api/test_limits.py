@@ -10,12 +10,16 @@ import asyncio
 import concurrent.futures
 import threading
 import time
+from types import SimpleNamespace
 
 import httpx
 import pytest
+from apihelpers import ServerThread
 
 from qa.api.limits import QuestionGuard, RateLimiter, TokenBucket
+from qa.config import SearchMode, Settings
 from qa.errors import OverloadedError, RateLimitedError, RequestTimeoutError
+from qa.schemas import AskResponse
 
 QUESTION = "重庆和成都两地直联带宽达到多少?"
 
@@ -175,6 +179,87 @@ def test_guard_cancelled_request_does_not_leak_its_slot():
         assert guard.in_flight == 0
 
     asyncio.run(scenario())
+
+
+def test_guard_reserved_slot_counts_at_once_and_is_given_back_once():
+    guard = QuestionGuard(max_in_flight=1, timeout_s=5)
+    ticket = guard.reserve()
+    assert guard.in_flight == 1
+    with pytest.raises(OverloadedError):
+        guard.reserve()
+    assert asyncio.run(guard.run(lambda: 7, ticket=ticket)) == 7  # runs in the reserved slot
+    assert guard.in_flight == 0
+    ticket.drop_if_unstarted()  # already given back by the worker: not twice
+    unused = guard.reserve()
+    unused.drop_if_unstarted()  # reserved, never run (the client went away): given back
+    assert guard.in_flight == 0
+    with pytest.raises(RuntimeError):
+        asyncio.run(guard.run(lambda: 7, ticket=unused))  # a dropped ticket never runs
+    assert guard.in_flight == 0
+
+
+# --- over HTTP, with a stand-in answerer (no model) -----------------------------------------------
+
+
+class HeldAnswerer:
+    """Answers only once released, so that a test can keep the service's slots busy."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def answer(self, question: str, top_k: int = 5, mode: SearchMode | None = None) -> AskResponse:
+        assert self.release.wait(60), "never released"
+        return AskResponse(question=question, answer="答案。", found=True, language="zh", citations=[])
+
+
+def held_server(answerer: HeldAnswerer, **overrides: object) -> ServerThread:
+    from qa.api import create_app
+    from qa.api.state import Live, ServiceState
+
+    settings = Settings(_env_file=None, **{"rate_limit_per_min": 0, **overrides})
+    engine = SimpleNamespace(index=SimpleNamespace(manifest=SimpleNamespace(build_id="held")))
+    state = ServiceState(settings, live=Live(engine, answerer))
+    state.ready.set()
+    return ServerThread(create_app(settings, state=state))
+
+
+STREAMS = [
+    ("/ask/stream", {"question": QUESTION}),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": QUESTION}], "stream": True}),
+]
+
+
+def _wait_in_flight(guard: QuestionGuard, n: int) -> None:
+    deadline = time.monotonic() + 30
+    while guard.in_flight != n:
+        assert time.monotonic() < deadline, f"in flight: {guard.in_flight}, expected {n}"
+        time.sleep(0.01)
+
+
+def test_streams_answer_503_with_retry_after_before_they_start_when_busy():
+    """Like /ask: a busy service refuses a stream with 503 + Retry-After + {"detail"}, not with
+    an error event after a 200; once a slot is free the streams run and give it back."""
+    answerer = HeldAnswerer()
+    with held_server(answerer, max_in_flight=1) as server, httpx.Client(timeout=60) as client:
+        guard = server.app.state.qa_guard
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            held = pool.submit(client.post, f"{server.url}/ask", json={"question": QUESTION})
+            try:
+                _wait_in_flight(guard, 1)
+                for route, body in STREAMS:
+                    r = client.post(f"{server.url}{route}", json=body)
+                    assert r.status_code == 503, (route, r.status_code, r.text)
+                    assert "QA_MAX_IN_FLIGHT" in r.json()["detail"]
+                    assert int(r.headers["retry-after"]) >= 1
+                assert guard.in_flight == 1  # the refusals took no slot
+            finally:
+                answerer.release.set()
+            assert held.result().status_code == 200
+        _wait_in_flight(guard, 0)
+        for (route, body), last in zip(STREAMS, ["event: done", "data: [DONE]"], strict=True):
+            r = client.post(f"{server.url}{route}", json=body)
+            assert r.status_code == 200 and last in r.text, (route, r.text)
+        _wait_in_flight(guard, 0)
 
 
 # --- over HTTP, with the real service ----------------------------------------------------------
