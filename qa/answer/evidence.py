@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from qa.answer.question import Asked, Question
+from qa.answer.gloss import Glossary, contains
+from qa.answer.question import COUNT_FAMILY, Asked, Question
 from qa.answer.values import Value, ValueKind, find_values, is_end_state
 from qa.schemas import Document, Sentence
 from qa.text import normalize_query
@@ -90,6 +91,7 @@ class Lexicon:
         self.sentences = [normalize_query(s).lower() for s in sentences]
         self.text = "\n".join(self.sentences)
         self.spelled = _pinyin(self.text)
+        self.glossary = Glossary(sentences)
 
     def knows(self, term: str) -> bool:
         return term.lower() in self.text
@@ -141,6 +143,7 @@ def missing_terms(question: Question, context: str, doc: Document, lexicon: Lexi
             0 < lexicon.df(term) <= RARE_DF
             and _general_frequency(term) < GENERAL_RARE_FREQ
             and term.lower() not in norm
+            and not any(term[i : i + 2] in norm for i in range(len(term) - 1))
             and term not in missing
         ):
             missing.append(term)
@@ -182,8 +185,10 @@ def focus_coverage(question: Question, text: str) -> float:
     return got / len(question.focus_terms)
 
 
-def matching_values(question: Question, text: str, values: list[Value]) -> list[Value]:
-    """Values of the kind, unit and (rate or total) the question asks for."""
+def matching_values(
+    question: Question, text: str, values: list[Value], lexicon: Lexicon | None = None
+) -> list[Value]:
+    """Values of the kind, unit and (rate or total) the question asks for, of the thing counted."""
     if question.asked is Asked.PERCENT:
         found = [v for v in values if v.kind is ValueKind.PERCENT]
     elif question.asked is Asked.DATE:
@@ -198,7 +203,36 @@ def matching_values(question: Question, text: str, values: list[Value]) -> list[
         found = [v for v in found if _in_family(question.unit_family, v)]
     if not question.asks_rate and question.asked is not Asked.DATE:
         found = [v for v in found if not _is_rate(text, v)]
+    if lexicon is not None and question.asked is not Asked.DATE:
+        found = [v for v in found if counts_asked_thing(question, text, v, lexicon)]
     return found
+
+
+def counts_asked_thing(question: Question, text: str, value: Value, lexicon: Lexicon) -> bool:
+    """Whether the words around the value name what the question counts.
+
+    "多少个5G基站" is not answered by "端口数量超68万个", nor "how many subscribers" by
+    "53个城市": the figure must be of the thing asked about. Only terms the corpus uses
+    are required (a word it never uses may be a paraphrase or a typo).
+    """
+    window = value_window(text, value)
+    if question.language.value == "en":
+        glossary = lexicon.glossary
+        terms = [t for t in question.counted if glossary.df(t) > 0]
+        return all(contains(glossary.stems(window), t) for t in terms)
+    terms = [t for t in question.focus_terms if lexicon.knows(t)]
+    norm = normalize_query(window)
+    return not terms or any(
+        t in norm or any(t[i : i + 2] in norm for i in range(len(t) - 1)) for t in terms
+    )
+
+
+def value_window(text: str, value: Value, min_lead: int = 8) -> str:
+    """The value's clause, with the clause before when this one barely precedes the value ("增长92倍")."""
+    lo, hi = clause_bounds(text, value.start)
+    if value.start - lo < min_lead and lo > 0:
+        lo = clause_bounds(text, lo - 1)[0]
+    return text[lo:hi]
 
 
 def _unit_fits(asked: str, value: Value) -> bool:
@@ -206,7 +240,7 @@ def _unit_fits(asked: str, value: Value) -> bool:
     if asked in _STRICT_UNITS:
         return unit.upper().endswith(asked.upper())
     if asked in _COUNT_UNITS:
-        return unit == "" or unit.endswith(asked) or unit in _COUNT_UNITS
+        return unit == "" or unit.endswith(asked) or unit.lstrip("余") in COUNT_FAMILY
     return unit == "" or unit.endswith(asked)
 
 
@@ -245,9 +279,12 @@ def score_candidate(
     question: Question, cand: Candidate, doc: Document, lexicon: Lexicon
 ) -> None:
     text = cand.sentence.text
-    cand.soft = soft_coverage(question, text + " " + cand.sentence.section, lexicon)
+    if question.language.value == "en":
+        cand.soft = lexicon.glossary.coverage(question.en_terms, text + " " + cand.sentence.section)
+    else:
+        cand.soft = soft_coverage(question, text + " " + cand.sentence.section, lexicon)
     cand.missing = missing_terms(question, context_of(doc, cand.sentence), doc, lexicon)
-    cand.values = matching_values(question, text, find_values(text))
+    cand.values = matching_values(question, text, find_values(text), lexicon)
     cand.kind_ok = kind_present(question, text, cand.values)
     cand.focus = focus_coverage(question, text + " " + cand.sentence.section)
     if cand.values and cand.clause_sims:
@@ -276,8 +313,12 @@ def best_value(question: Question, cand: Candidate, lexicon: Lexicon) -> Value |
     def rank(value: Value) -> tuple[float, int]:
         lo, hi = clause_bounds(text, value.start)
         focus = focus_coverage(question, text[lo:hi]) if question.focus_terms else 0.0
-        overlap = soft_coverage(question, text[lo:hi], lexicon)
-        fit = focus + 0.5 * overlap + cand.value_sim(value) + 0.05 * is_end_state(text, value)
+        if question.language.value == "en":
+            overlap = lexicon.glossary.coverage(question.en_terms, text[lo:hi])
+        else:
+            overlap = soft_coverage(question, text[lo:hi], lexicon)
+        unit = 0.5 if question.unit and value.unit.strip().lstrip("余").endswith(question.unit) else 0.0
+        fit = focus + 0.5 * overlap + unit + cand.value_sim(value) + 0.05 * is_end_state(text, value)
         return (round(fit, 4), -value.start)
 
     return max(cand.values, key=rank)

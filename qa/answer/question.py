@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
+from qa.answer.gloss import question_terms, stem_words
 from qa.text import EN_STOPWORDS, ZH_STOPWORDS, Language, detect_language, normalize_query
 
 
@@ -43,7 +44,7 @@ _PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
         r"比例|占比|百分之|百分比|普及率|覆盖率|渗透率|增长率|增速|增幅|满意度|效率|多少%|"
         r"percent|percentage|\brate\b|\bshare\b|penetration|%|annual growth|grow(?:th)? by", re.I)),
     (Asked.QUANTITY, re.compile(
-        r"多少|几[个家座条项类次倍年户万亿]|多大|多高|多长|多久|多快|多远|数量|规模|总量|总数|"
+        r"多少|(?<!哪)几[个家座条项类次倍年户万亿]|多大|多高|多长|多久|多快|多远|数量|规模|总量|总数|"
         r"how many|how much|how large|how big|how long|how fast|how far|number of|amount|"
         r"\btotal\b|bandwidth|capacity|\bsize\b", re.I)),
     (Asked.LIST, re.compile(
@@ -64,14 +65,14 @@ _ATTRIBUTE_UNITS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"时延|延迟|latency|delay", re.I), ("毫秒", "秒")),
     (re.compile(r"速率|网速|下载速度|速度|\bspeed\b", re.I), ("Mbps", "Gbps", "M", "G")),
 ]
-_HOW_MANY = re.compile(r"how many|多少[个家座条项类户次台套所件处名位]|几[个家座条项类户次台套所件处名位]", re.I)
+_HOW_MANY = re.compile(r"how many|多少[个家座条项类户次台套所件处名位]|(?<!哪)几[个家座条项类户次台套所件处名位]", re.I)
 _RATE_ASKED = re.compile(
     r"每|年均|平均|人均|占比|比例|增长|增速|增幅|提升|\bper\b|average|annual|\brate\b|growth|grow|increase|"
     r"ratio|share|percent", re.I)
 _PUBLICATION = re.compile(r"发布|发表|刊发|上线|publish|release|posted|\bdated?\b", re.I)
 
 # A unit named right after 多少/几 pins the answer's unit: "多少亿元" is not answered by "7.6%".
-_ASKED_UNIT = re.compile(r"(?:多少|几)\s*(亿元|万元|元|倍|GB|户|万户|%|个|家|座|条|项|年)", re.I)
+_ASKED_UNIT = re.compile(r"(?:多少|(?<!哪)几)\s*(亿元|万元|元|倍|GB|户|万户|%|个|家|座|条|项|年)", re.I)
 _EN_UNIT = {r"\byuan\b|\brmb\b|\bcny\b": "元", r"how many times|\bfold\b": "倍"}
 _ALNUM = re.compile(r"[A-Za-z0-9]+(?:[-+.][A-Za-z0-9]+)*")
 _YEAR = re.compile(r"(?:19|20)\d{2}年?")
@@ -101,6 +102,8 @@ class Question:
     entities: list[str] = field(default_factory=list)
     common_places: list[str] = field(default_factory=list)
     pinyin_terms: list[str] = field(default_factory=list)
+    en_terms: list[str] = field(default_factory=list)
+    counted: list[str] = field(default_factory=list)
 
 
 def analyze(text: str) -> Question:
@@ -114,11 +117,14 @@ def analyze(text: str) -> Question:
     unit = _asked_unit(normalized)
     if unit == "%":
         asked = Asked.PERCENT
+    elif unit and asked in (Asked.PERCENT, Asked.QUANTITY):
+        asked = Asked.QUANTITY  # "满意度连续几年": the unit named after 几 decides, not the topic
     elif asked is not Asked.QUANTITY:
         unit = None
     hard, soft, entities, common = _terms(normalized, language)
     focus = _focus_terms(normalized) if language is Language.ZH else []
-    pinyin = _pinyin_names(text) if language is Language.EN else []
+    pinyin = _pinyin_names(normalized) if language is Language.EN else []
+    en_terms = [t for t in question_terms(normalized) if t not in pinyin] if language is Language.EN else []
     return Question(
         text,
         normalized,
@@ -134,7 +140,26 @@ def analyze(text: str) -> Question:
         entities,
         common,
         pinyin,
+        en_terms,
+        _counted(normalized) if language is Language.EN else [],
     )
+
+
+_COUNTED = re.compile(
+    r"\b(?:how (?:many|much)|number of|amount of)\s+((?:[\w+-]+\s+){0,4}?[\w+-]+?)"
+    r"(?=\s+(?:do|does|did|are|is|were|was|have|has|had|in|of|at|for|with|on|by|been|can|will|there|"
+    r"that|from|under|per|across|and)\b|\s*[?,.]|\s*$)",
+    re.I,
+)
+
+
+def _counted(text: str) -> list[str]:
+    """What an English question counts or measures ("how many base stations were built" → station)."""
+    match = _COUNTED.search(text)
+    if not match:
+        return []
+    stems = stem_words(match.group(1))
+    return stems[-1:]
 
 
 def _unit_family(text: str, asked: Asked, unit: str | None) -> tuple[str, ...]:
