@@ -7,7 +7,6 @@ a traceback, because a user who sees "run `qa build-index`" knows what to do nex
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -123,6 +122,7 @@ def serve(
     import uvicorn
 
     from qa.api import create_app
+    from qa.api.app import server_options
     from qa.api.limits import tune_interpreter
     from qa.api.middleware import log_config
     from qa.api.state import ServiceState
@@ -145,8 +145,7 @@ def serve(
         port=port or settings.port,
         log_config=log_config("info"),
         access_log=False,  # qa.access writes one JSON line per request instead
-        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_s),  # uvicorn takes whole seconds
-        timeout_keep_alive=int(settings.keep_alive_s),
+        **server_options(settings),  # proxy-header trust (QA_FORWARDED_ALLOW_IPS), timeouts
     )
 
 

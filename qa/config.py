@@ -8,6 +8,7 @@ inject it instead of touching the environment.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from enum import StrEnum
@@ -109,6 +110,36 @@ class Settings(BaseSettings):
     keep_alive_s: float = Field(
         15.0, gt=0, le=600, description="Idle keep-alive; above clients' idle expiry (httpx: 5 s)."
     )
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: IP addresses or "
+        'networks, comma-separated or a JSON list, e.g. "127.0.0.1" for a reverse proxy on this host; '
+        '"*" believes anyone. Empty (the default) believes no one: the client IP that the per-IP rate '
+        "limit and the access log see is the socket peer. (uvicorn on its own would believe any client "
+        "on 127.0.0.1, which lets a local client pick a fresh rate-limit bucket per request.)",
+    )
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        """Accept a JSON list or a comma-separated string of IP addresses, networks or "*"."""
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if not isinstance(value, list):
+            return value
+        proxies = [str(v).strip() for v in value if str(v).strip()]
+        if "*" in proxies:
+            return ["*"]  # uvicorn believes everyone only when "*" stands alone
+        bad = []
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy)  # an address is a network of one; host bits must be 0
+            except ValueError:
+                bad.append(proxy)
+        if bad:
+            raise ValueError(f"not an IP address or network: {', '.join(bad)}")
+        return proxies
 
     def api_key_list(self) -> list[str]:
         return [k.strip() for k in self.api_keys.get_secret_value().split(",") if k.strip()]

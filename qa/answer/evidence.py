@@ -33,6 +33,7 @@ PENALTY_KIND = 0.15
 
 _CLAUSE_END = re.compile(r"[,,;;::。!?!?]")
 _STRICT_UNITS = ("元", "倍", "GB", "%")
+_TIME_UNITS = ("年", "天", "个月", "月", "小时", "分钟", "秒", "毫秒")
 _COUNT_UNITS = ("个", "家", "座", "条", "项", "类", "户", "次", "台", "套", "所", "件", "处", "名", "位")
 # A value is a rate when its clause says so before it ("每万人拥有…38个", "年均增长7.6%").
 _RATE_MARK = re.compile(r"每|年均|平均|人均|占比|比例|增长|增速|提升|翻")
@@ -219,12 +220,24 @@ def counts_asked_thing(question: Question, text: str, value: Value, lexicon: Lex
     if question.language.value == "en":
         glossary = lexicon.glossary
         terms = [t for t in question.counted if glossary.df(t) > 0]
-        return all(contains(glossary.stems(window), t) for t in terms)
+        return not terms or any(contains(glossary.stems(window), t) for t in terms)
+    if question.unit in _TIME_UNITS:
+        return True  # "统计了几年": what is counted is time itself
     terms = [t for t in question.focus_terms if lexicon.knows(t)]
-    norm = normalize_query(window)
-    return not terms or any(
-        t in norm or any(t[i : i + 2] in norm for i in range(len(t) - 1)) for t in terms
-    )
+    # One of them next to the figure (基站 vs "端口数量超68万个"); the question's other
+    # nouns are often generic (规模, 数量) or name the owner stated earlier in the sentence.
+    return not terms or any(_has_part(t, window) for t in terms)
+
+
+def _has_part(term: str, text: str) -> bool:
+    """The term, or one of its two-character parts (用户数 ~ 用户), in ``text``."""
+    norm = _normalized(text)
+    return term in norm or any(term[i : i + 2] in norm for i in range(len(term) - 1))
+
+
+@lru_cache(maxsize=16384)
+def _normalized(text: str) -> str:
+    return normalize_query(text)
 
 
 def value_window(text: str, value: Value, min_lead: int = 8) -> str:

@@ -154,12 +154,11 @@ _COUNTED = re.compile(
 
 
 def _counted(text: str) -> list[str]:
-    """What an English question counts or measures ("how many base stations were built" → station)."""
+    """What an English question counts or measures ("how many base stations were built" → base, station)."""
     match = _COUNTED.search(text)
     if not match:
         return []
-    stems = stem_words(match.group(1))
-    return stems[-1:]
+    return stem_words(match.group(1))
 
 
 def _unit_family(text: str, asked: Asked, unit: str | None) -> tuple[str, ...]:
@@ -279,7 +278,7 @@ def _focus_terms(text: str) -> list[str]:
             after.append(word)
     # "接入了多少感知设备": a noun right after the question word is what is counted.
     tail = re.sub(r"^(?:多少|几)[个家座条项类户次台套所件处名位种批]?", "", _ALNUM.sub("", text[match.start() :]))
-    if after and tail.startswith(after[0]):
+    if after and after[0] in tail[: len(after[0]) + 3]:
         return after[:1] + before[-1:]
     return before[-2:] if before else after[:2]
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -79,3 +81,19 @@ def create_app(
         return JSONResponse({"detail": errors}, status_code=422)
 
     return app
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """The uvicorn options that come from settings: the same for `qa serve` and the test servers.
+
+    Proxy headers are believed only from ``QA_FORWARDED_ALLOW_IPS`` (no one by default): uvicorn's
+    defaults would believe 127.0.0.1 (or ``$FORWARDED_ALLOW_IPS``), letting any local client choose
+    the address its per-IP rate limit is kept under. uvicorn takes its timeouts in whole seconds,
+    so fractions are rounded up.
+    """
+    return {
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        "timeout_graceful_shutdown": math.ceil(settings.shutdown_grace_s),
+        "timeout_keep_alive": math.ceil(settings.keep_alive_s),
+    }
