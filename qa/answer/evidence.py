@@ -31,6 +31,7 @@ RARE_DF = 2
 GENERAL_RARE_FREQ = 300
 PENALTY_KIND = 0.15
 
+_YEAR = re.compile(r"(?:19|20)\d{2}")
 _CLAUSE_END = re.compile(r"[,,;;::。!?!?]")
 _STRICT_UNITS = ("元", "倍", "GB", "%")
 _TIME_UNITS = ("年", "天", "个月", "月", "小时", "分钟", "秒", "毫秒")
@@ -131,7 +132,9 @@ def context_of(doc: Document, sentence: Sentence) -> str:
 def missing_terms(question: Question, context: str, doc: Document, lexicon: Lexicon) -> list[str]:
     """The question's specific terms that the evidence lacks (the document's title counts)."""
     norm = normalize_query(context + "\n" + doc.title).lower()
-    missing = [t for t in question.hard_terms if t.lower() not in norm]
+    own = normalize_query(context.rsplit("\n", 1)[-1]).lower()
+    # A year dates the figure of its own sentence; one earlier in the paragraph dates another.
+    missing = [t for t in question.hard_terms if t.lower() not in (own if _YEAR.fullmatch(t) else norm)]
     for term in question.entities:
         required = lexicon.knows(term) or term in question.common_places
         if required and term.lower() not in norm:
@@ -279,7 +282,20 @@ def kind_present(question: Question, text: str, values: list[Value]) -> bool:
         return bool(_ENUMERATION.search(text))
     if question.asked is Asked.PERSON:
         return _has_person(text)
+    if question.asked is Asked.PLACE:
+        return _has_new_place(text, question)
     return True
+
+
+def _has_new_place(text: str, question: Question) -> bool:
+    """A place the question does not already name ("设在重庆哪个区" is not answered by 重庆)."""
+    from qa.answer.question import _posseg
+
+    named = normalize_query(question.text)
+    return any(
+        p.flag == "ns" and p.word not in named and p.word.rstrip("市省县区") not in named
+        for p in _posseg().cut(text)
+    )
 
 
 def _has_person(text: str) -> bool:

@@ -72,7 +72,7 @@ _RATE_ASKED = re.compile(
 _PUBLICATION = re.compile(r"发布|发表|刊发|上线|publish|release|posted|\bdated?\b", re.I)
 
 # A unit named right after 多少/几 pins the answer's unit: "多少亿元" is not answered by "7.6%".
-_ASKED_UNIT = re.compile(r"(?:多少|(?<!哪)几)\s*(亿元|万元|元|倍|GB|户|万户|%|个|家|座|条|项|年)", re.I)
+_ASKED_UNIT = re.compile(r"(?:多少|(?<!哪)几)\s*(个?百分点|亿元|万元|元|倍|GB|户|万户|%|个|家|座|条|项|年)", re.I)
 _EN_UNIT = {r"\byuan\b|\brmb\b|\bcny\b": "元", r"how many times|\bfold\b": "倍"}
 _ALNUM = re.compile(r"[A-Za-z0-9]+(?:[-+.][A-Za-z0-9]+)*")
 _YEAR = re.compile(r"(?:19|20)\d{2}年?")
@@ -177,6 +177,8 @@ def _asked_unit(text: str) -> str | None:
     match = _ASKED_UNIT.search(text)
     if match:
         unit = match.group(1).upper() if match.group(1).isascii() else match.group(1)
+        if unit.endswith("百分点"):
+            return "%"
         return "元" if unit.endswith("元") else unit.replace("万户", "户")
     for pattern, unit in _EN_UNIT.items():
         if re.search(pattern, text, re.I):
