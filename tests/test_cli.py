@@ -104,6 +104,29 @@ def test_build_index_command(cli_env, runner):
     assert (cli_env / "index" / "CURRENT").is_file()
 
 
+def test_serve_believes_proxy_headers_only_from_configured_proxies(cli_env, runner, monkeypatch):
+    """`qa serve` sets uvicorn's proxy-header trust itself: none by default (uvicorn's own default
+    believes X-Forwarded-For from 127.0.0.1), the QA_FORWARDED_ALLOW_IPS proxies when set."""
+    import logging.config
+
+    import uvicorn
+
+    import qa.api.limits
+
+    runs: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append(options))
+    monkeypatch.setattr(logging.config, "dictConfig", lambda config: None)  # keep pytest's logging
+    monkeypatch.setattr(qa.api.limits, "tune_interpreter", lambda: None)
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 0, result.output
+    monkeypatch.setenv("QA_FORWARDED_ALLOW_IPS", "10.0.0.5, 192.168.0.0/16")
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 0, result.output
+    trust = [(r["proxy_headers"], r["forwarded_allow_ips"]) for r in runs]
+    assert trust == [(False, []), (True, ["10.0.0.5", "192.168.0.0/16"])]
+
+
 def test_invalid_settings_exit_2(cli_env, runner, monkeypatch):
     monkeypatch.setenv("QA_CHUNK_SIZE", "100")
     monkeypatch.setenv("QA_CHUNK_OVERLAP", "100")

@@ -107,3 +107,27 @@ def test_get_settings_is_cached():
         assert get_settings() is get_settings()
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("raw", "proxies"),
+    [
+        ("", []),
+        ("127.0.0.1", ["127.0.0.1"]),
+        (" 10.0.0.5, 192.168.0.0/16 ,::1", ["10.0.0.5", "192.168.0.0/16", "::1"]),
+        ('["10.0.0.5", "fd00::/8"]', ["10.0.0.5", "fd00::/8"]),
+        ("*", ["*"]),
+        ("10.0.0.5,*", ["*"]),
+    ],
+)
+def test_forwarded_allow_ips_from_env(monkeypatch, raw, proxies):
+    assert Settings(_env_file=None).forwarded_allow_ips == []  # no proxy believed by default
+    monkeypatch.setenv("QA_FORWARDED_ALLOW_IPS", raw)
+    assert Settings(_env_file=None).forwarded_allow_ips == proxies
+
+
+@pytest.mark.parametrize("raw", ["localhost", "10.0.0.1/8", "10.0.0.256", "unix:/tmp/sock"])
+def test_forwarded_allow_ips_rejects_what_is_not_an_address_or_network(monkeypatch, raw):
+    monkeypatch.setenv("QA_FORWARDED_ALLOW_IPS", raw)
+    with pytest.raises(ValidationError, match="not an IP address or network"):
+        Settings(_env_file=None)

@@ -22,15 +22,20 @@ OPEN = {"rate_limit_per_min": 0}  # most tests send many requests from one addre
 
 
 class ServerThread:
-    """uvicorn in a background thread, bound to a free loopback port before it starts."""
+    """uvicorn in a background thread, bound to a free loopback port before it starts; given the
+    settings, with the options `qa serve` takes from them (proxy-header trust, keep-alive)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, settings: Settings | None = None) -> None:
+        from qa.api.app import server_options
+
         self.app = app
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=10)
+        options = server_options(settings) if settings else {}
+        options.update(log_level="warning", access_log=False, timeout_graceful_shutdown=10)
+        config = uvicorn.Config(app, **options)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

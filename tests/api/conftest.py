@@ -31,7 +31,7 @@ def serve(engine) -> Iterator[Callable[..., Any]]:
         values = {**OPEN, **overrides}
         settings = Settings(index_dir=index_dir or engine.settings.index_dir, _env_file=None, **values)
         state = state or loaded_state(engine, settings)
-        with ServerThread(create_app(settings, state=state)) as server:
+        with ServerThread(create_app(settings, state=state), settings) as server:
             server.state = state
             yield server
 
@@ -44,7 +44,7 @@ def shared_server(engine) -> Iterator[ServerThread]:
     from qa.api import create_app
 
     settings = Settings(index_dir=engine.settings.index_dir, _env_file=None, request_timeout_s=120, **OPEN)
-    with ServerThread(create_app(settings, state=loaded_state(engine, settings))) as server:
+    with ServerThread(create_app(settings, state=loaded_state(engine, settings)), settings) as server:
         yield server
 
 

@@ -220,7 +220,7 @@ def held_server(answerer: HeldAnswerer, **overrides: object) -> ServerThread:
     engine = SimpleNamespace(index=SimpleNamespace(manifest=SimpleNamespace(build_id="held")))
     state = ServiceState(settings, live=Live(engine, answerer))
     state.ready.set()
-    return ServerThread(create_app(settings, state=state))
+    return ServerThread(create_app(settings, state=state), settings)
 
 
 STREAMS = [
@@ -260,6 +260,39 @@ def test_streams_answer_503_with_retry_after_before_they_start_when_busy():
             r = client.post(f"{server.url}{route}", json=body)
             assert r.status_code == 200 and last in r.text, (route, r.text)
         _wait_in_flight(guard, 0)
+
+
+def unloaded_server(**overrides: object) -> ServerThread:
+    """A server whose model never loads: every route but the probes is 503, after the limiter."""
+    from qa.api import create_app
+    from qa.api.state import ServiceState
+
+    settings = Settings(_env_file=None, **overrides)
+    state = ServiceState(settings, error="not loaded (test)")
+    state.ready.set()
+    return ServerThread(create_app(settings, state=state), settings)
+
+
+def test_a_forged_x_forwarded_for_gets_no_fresh_rate_limit_bucket():
+    """By default no proxy is believed: a client on loopback that names another address in
+    X-Forwarded-For still spends its own tokens (uvicorn alone would believe it from 127.0.0.1)."""
+    with unloaded_server(rate_limit_per_min=1, rate_limit_burst=1) as server, httpx.Client(timeout=30) as c:
+        assert c.get(f"{server.url}/documents").status_code == 503  # the one token: past the limiter
+        for forged in ("203.0.113.7", "198.51.100.2, 203.0.113.8"):
+            r = c.get(f"{server.url}/documents", headers={"X-Forwarded-For": forged})
+            assert r.status_code == 429, (forged, r.status_code, r.text)
+            assert "rate limit" in r.json()["detail"]
+
+
+def test_x_forwarded_for_is_believed_from_a_configured_proxy():
+    with (
+        unloaded_server(rate_limit_per_min=1, rate_limit_burst=1, forwarded_allow_ips="127.0.0.1") as server,
+        httpx.Client(timeout=30) as c,
+    ):
+        client_a, client_b = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "203.0.113.8"}
+        assert c.get(f"{server.url}/documents", headers=client_a).status_code == 503
+        assert c.get(f"{server.url}/documents", headers=client_a).status_code == 429
+        assert c.get(f"{server.url}/documents", headers=client_b).status_code == 503  # its own bucket
 
 
 # --- over HTTP, with the real service ----------------------------------------------------------
