@@ -298,10 +298,22 @@ def _has_new_place(text: str, question: Question) -> bool:
     )
 
 
+# The commonest Chinese surnames: a word jieba only guesses to be a name (惠企 in "惠企和利民")
+# counts as one when it starts with a surname.
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+
+
 def _has_person(text: str) -> bool:
     from qa.answer.question import _posseg
 
-    return any(p.flag == "nr" and 2 <= len(p.word) <= 4 for p in _posseg().cut(text))
+    tags = _posseg().dt.word_tag_tab
+    return any(
+        p.flag == "nr" and 2 <= len(p.word) <= 4 and (tags.get(p.word) == "nr" or p.word[0] in _SURNAMES)
+        for p in _posseg().cut(text)
+    )
 
 
 def score_candidate(
@@ -344,6 +356,7 @@ def best_value(question: Question, cand: Candidate, lexicon: Lexicon) -> Value |
         focus = focus_coverage(question, text[lo:hi]) if question.focus_terms else 0.0
         if question.language.value == "en":
             overlap = lexicon.glossary.coverage(question.en_terms, text[lo:hi])
+            focus = lexicon.glossary.coverage(question.counted, value_window(text, value))
         else:
             overlap = soft_coverage(question, text[lo:hi], lexicon)
         unit = 0.5 if question.unit and value.unit.strip().lstrip("余").endswith(question.unit) else 0.0

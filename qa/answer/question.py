@@ -42,11 +42,11 @@ _PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
         r"what year|what day|\bdated?\b|published", re.I)),
     (Asked.PERCENT, re.compile(
         r"比例|占比|百分之|百分比|普及率|覆盖率|渗透率|增长率|增速|增幅|满意度|效率|多少%|"
-        r"percent|percentage|\brate\b|\bshare\b|penetration|%|annual growth|grow(?:th)? by", re.I)),
+        r"percent|percentage|\brate\b|\bshare\b|penetration|efficiency|%|annual growth|grow(?:th)? by", re.I)),
     (Asked.QUANTITY, re.compile(
         r"多少|(?<!哪)几[个家座条项类次倍年户万亿]|多大|多高|多长|多久|多快|多远|数量|规模|总量|总数|"
         r"how many|how much|how large|how big|how long|how fast|how far|number of|amount|"
-        r"\btotal\b|bandwidth|capacity|\bsize\b", re.I)),
+        r"\btotal\b|bandwidth|capacity|latency|\bsize\b", re.I)),
     (Asked.LIST, re.compile(
         r"哪些|有哪|包括什么|包括哪|列举|分别|什么活动|哪几|\bwhich\b.*\b\w+s\b|\bwhat are\b|\blist\b|"
         r"\bname the\b|what (?:kinds|types|activities|areas|places|projects|measures)", re.I)),
@@ -72,7 +72,10 @@ _RATE_ASKED = re.compile(
 _PUBLICATION = re.compile(r"发布|发表|刊发|上线|publish|release|posted|\bdated?\b", re.I)
 
 # A unit named right after 多少/几 pins the answer's unit: "多少亿元" is not answered by "7.6%".
-_ASKED_UNIT = re.compile(r"(?:多少|(?<!哪)几)\s*(个?百分点|亿元|万元|元|倍|GB|户|万户|%|个|家|座|条|项|年)", re.I)
+_ASKED_UNIT = re.compile(
+    r"(?:多少|(?<!哪)几)\s*(个?百分点|亿元|万元|元|倍|GB|户|万户|%|个|家|座|条|项|年|次|台|套|所|件|处|名|位|省|批|种)",
+    re.I,
+)
 _EN_UNIT = {r"\byuan\b|\brmb\b|\bcny\b": "元", r"how many times|\bfold\b": "倍"}
 _ALNUM = re.compile(r"[A-Za-z0-9]+(?:[-+.][A-Za-z0-9]+)*")
 _YEAR = re.compile(r"(?:19|20)\d{2}年?")
