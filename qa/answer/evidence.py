@@ -311,7 +311,7 @@ def _has_person(text: str) -> bool:
 
     tags = _posseg().dt.word_tag_tab
     return any(
-        p.flag == "nr" and 2 <= len(p.word) <= 4 and (tags.get(p.word) == "nr" or p.word[0] in _SURNAMES)
+        p.flag == "nr" and 2 <= len(p.word) <= 4 and (tags.get(p.word) == "nr" or (p.word[0] in _SURNAMES and p.word not in tags))
         for p in _posseg().cut(text)
     )
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from qa.answer.gloss import question_terms, stem_words
+from qa.answer.values import ValueKind, find_values
 from qa.text import EN_STOPWORDS, ZH_STOPWORDS, Language, detect_language, normalize_query
 
 
@@ -46,7 +47,7 @@ _PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
     (Asked.QUANTITY, re.compile(
         r"多少|(?<!哪)几[个家座条项类次倍年户万亿]|多大|多高|多长|多久|多快|多远|数量|规模|总量|总数|"
         r"how many|how much|how large|how big|how long|how fast|how far|number of|amount|"
-        r"\btotal\b|bandwidth|capacity|latency|\bsize\b", re.I)),
+        r"\btotal\b|bandwidth|capacity|latency|\bspeed\b|\bsize\b", re.I)),
     (Asked.LIST, re.compile(
         r"哪些|有哪|包括什么|包括哪|列举|分别|什么活动|哪几|\bwhich\b.*\b\w+s\b|\bwhat are\b|\blist\b|"
         r"\bname the\b|what (?:kinds|types|activities|areas|places|projects|measures)", re.I)),
@@ -230,6 +231,12 @@ def _terms(text: str, language: Language) -> tuple[list[str], list[str], list[st
     for match in _YEAR.finditer(text):
         if match.group() not in hard:
             hard.append(match.group().rstrip("年"))
+    if language is Language.ZH:
+        # A count the question states ("23个全国千兆城市具体是哪些") names what it asks about.
+        hard += [
+            v.text for v in find_values(text)
+            if v.kind is ValueKind.QUANTITY and v.text[0].isdigit() and v.unit and v.text not in hard
+        ]
     cjk_only = _ALNUM.sub(" ", text)
     posseg = _posseg()
     tags = posseg.dt.word_tag_tab
