@@ -360,10 +360,23 @@ def best_value(question: Question, cand: Candidate, lexicon: Lexicon) -> Value |
         else:
             overlap = soft_coverage(question, text[lo:hi], lexicon)
         unit = 0.5 if question.unit and value.unit.strip().lstrip("余").endswith(question.unit) else 0.0
-        fit = focus + 0.5 * overlap + unit + cand.value_sim(value) + 0.05 * is_end_state(text, value)
+        # "2776个基站" answers 多少个基站 where "30余个区县" in the same clause does not.
+        named = 0.5 if _names_counted(question, text[value.end : value.end + 6], lexicon) else 0.0
+        fit = focus + 0.5 * overlap + unit + named + cand.value_sim(value) + 0.05 * is_end_state(text, value)
         return (round(fit, 4), -value.start)
 
     return max(cand.values, key=rank)
+
+
+def _names_counted(question: Question, after: str, lexicon: Lexicon) -> bool:
+    """Whether the words right after a figure name what the question counts."""
+    after = _CLAUSE_END.split(after, maxsplit=1)[0]
+    if not after:
+        return False
+    if question.language.value == "en":
+        stems = lexicon.glossary.stems(after)
+        return bool(question.counted) and contains(stems, question.counted[-1])
+    return any(after.startswith(t[:2]) for t in question.focus_terms if len(t) >= 2)
 
 
 def clause_bounds(text: str, offset: int) -> tuple[int, int]:

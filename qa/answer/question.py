@@ -77,7 +77,13 @@ _ASKED_UNIT = re.compile(
     r"(?:多少|(?<!哪)几)\s*(个?百分点|亿元|万元|元|倍|GB|户|万户|%|个|家|座|条|项|年|次|台|套|所|件|处|名|位|省|批|种)",
     re.I,
 )
-_EN_UNIT = {r"\byuan\b|\brmb\b|\bcny\b": "元", r"how many times|\bfold\b": "倍"}
+_EN_UNIT = {
+    r"\byuan\b|\brmb\b|\bcny\b": "元",
+    r"how many times|\bfold\b": "倍",
+    r"how many (?:\w+ )?years": "年",
+    r"how many (?:\w+ )?days": "天",
+    r"how many (?:\w+ )?months": "个月",
+}
 _ALNUM = re.compile(r"[A-Za-z0-9]+(?:[-+.][A-Za-z0-9]+)*")
 _YEAR = re.compile(r"(?:19|20)\d{2}年?")
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.I)
