@@ -16,9 +16,9 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from qa.schemas import Chunk, Clause, Document, Sentence
 
 # Paragraphs first, then sentence ends, then clause marks; this report uses ASCII commas
-# and semicolons inside Chinese text, so both forms are listed.
-SEPARATORS = ["\n\n", "\n", "。", "!", "?", "!", "?", ";", ";", ",", ",", "、", " ", ""]
-_SENTENCE = re.compile(r"[^\n。!?;!?;]*(?:[。!?;!?;]+[”’」』\"']?|\n|$)|[^\n]+")
+# and semicolons inside Chinese text, so both the full-width and the ASCII forms are listed.
+SEPARATORS = ["\n\n", "\n", "。", "！", "？", "!", "?", "；", ";", "，", ",", "、", " ", ""]
+_SENTENCE = re.compile(r"[^\n。!?;！？；]*(?:[。!?;！？；]+[”’」』\"']?|\n|$)|[^\n]+")
 _LATIN_STOP = re.compile(r"(?<=[a-z\)])\.\s+(?=[A-Z])")
 
 
@@ -88,7 +88,7 @@ def split_sentences(doc: Document, chunks: list[Chunk]) -> list[Sentence]:
     return sentences
 
 
-_CLAUSE_MARK = re.compile(r"[,,;;。!?!?]|[::](?!\d)")
+_CLAUSE_MARK = re.compile(r"[,，;；。!?！？]|[:：](?!\d)")
 
 
 def split_value_clauses(sentences: list[Sentence], first_pos: int = 0) -> list[Clause]:
@@ -100,7 +100,7 @@ def split_value_clauses(sentences: list[Sentence], first_pos: int = 0) -> list[C
         text = sentence.text
         bounds = [0, *(m.end() for m in _CLAUSE_MARK.finditer(text)), len(text)]
         for lo, hi in itertools.pairwise(bounds):
-            piece = text[lo:hi].rstrip(",;:。!?")
+            piece = text[lo:hi].rstrip(",;:。!?，；：！？")
             if piece.strip() and find_values(piece):
                 lead = len(piece) - len(piece.lstrip())
                 clauses.append(

@@ -210,3 +210,15 @@ def test_english_sentences_split_at_period_before_capital():
     assert "It has two sentences." in texts
     # decimals in English-style numbers are not sentence ends
     assert "骨干网络带宽提升至 12.5Tbps,时延降低 30%。" in texts
+
+
+def test_full_width_punctuation_ends_sentences_and_chunks():
+    """Most Chinese documents use full-width marks (，；！？); the report happens to use ASCII."""
+    body = "带宽达到9540GB；普及率提升至84%！用户满意吗？" * 4
+    doc = make_doc([("标题", body)])
+    sentences = split_sentences(doc, chunk_document(doc, 40, 0))
+    texts = [s.text for s in sentences if s.text != "标题"]
+    assert texts[:3] == ["带宽达到9540GB；", "普及率提升至84%！", "用户满意吗？"]
+    chunks = [c for c in chunk_document(doc, 40, 0) if c.text != "标题"]
+    assert len(chunks) > 2
+    assert all(c.text[-1] in "；！？" for c in chunks[:-1])

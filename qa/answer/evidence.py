@@ -32,7 +32,7 @@ GENERAL_RARE_FREQ = 300
 PENALTY_KIND = 0.15
 
 _YEAR = re.compile(r"(?:19|20)\d{2}")
-_CLAUSE_END = re.compile(r"[,,;;::。!?!?]")
+_CLAUSE_END = re.compile(r"[,，;；:：。!?！？]")
 _STRICT_UNITS = ("元", "倍", "GB", "%")
 _TIME_UNITS = ("年", "天", "个月", "月", "小时", "分钟", "秒", "毫秒")
 _COUNT_UNITS = ("个", "家", "座", "条", "项", "类", "户", "次", "台", "套", "所", "件", "处", "名", "位")
@@ -123,8 +123,8 @@ def context_of(doc: Document, sentence: Sentence) -> str:
     para_start = doc.text.rfind("\n\n", 0, sentence.start)
     para_start = 0 if para_start < 0 else para_start + 2
     head = doc.text[para_start : sentence.start]
-    first = re.split(r"(?<=[。!?!?])", head, maxsplit=1)[0] if head else ""
-    pieces = [p for p in re.split(r"(?<=[。!?!?;;])", head) if p.strip()]
+    first = re.split(r"(?<=[。!?！？])", head, maxsplit=1)[0] if head else ""
+    pieces = [p for p in re.split(r"(?<=[。!?！？;；])", head) if p.strip()]
     before = pieces[-1] if pieces else ""
     return f"{first}\n{before}\n{sentence.text}"
 

@@ -16,7 +16,7 @@ from qa.config import SearchMode
 from qa.schemas import AskResponse
 
 _MARKER = re.compile(r"\[\d+\]")
-_CLAUSE_END = frozenset(",。;:!?,;:!?、")
+_CLAUSE_END = frozenset(",。;:!?，；：！？、")
 MAX_PIECE_CHARS = 32
 _TOKEN = re.compile(r"[\u3400-\u9fff]|[A-Za-z0-9]+|[^\sA-Za-z0-9\u3400-\u9fff]")
 
