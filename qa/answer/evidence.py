@@ -229,7 +229,12 @@ def counts_asked_thing(question: Question, text: str, value: Value, lexicon: Lex
     terms = [t for t in question.focus_terms if lexicon.knows(t)]
     # One of them next to the figure (基站 vs "端口数量超68万个"); the question's other
     # nouns are often generic (规模, 数量) or name the owner stated earlier in the sentence.
-    return not terms or any(_has_part(t, window) for t in terms)
+    unit = value.unit.strip().lstrip("余多")
+    return (
+        not terms
+        or any(_has_part(t, window) for t in terms)
+        or bool(unit) and unit not in _COUNT_UNITS and any(t.startswith(unit) for t in question.counted)
+    )
 
 
 def _has_part(term: str, text: str) -> bool:
@@ -320,11 +325,12 @@ def score_candidate(
     question: Question, cand: Candidate, doc: Document, lexicon: Lexicon
 ) -> None:
     text = cand.sentence.text
+    context = context_of(doc, cand.sentence)
     if question.language.value == "en":
         cand.soft = lexicon.glossary.coverage(question.en_terms, text + " " + cand.sentence.section)
     else:
         cand.soft = soft_coverage(question, text + " " + cand.sentence.section, lexicon)
-    cand.missing = missing_terms(question, context_of(doc, cand.sentence), doc, lexicon)
+    cand.missing = missing_terms(question, context, doc, lexicon)
     cand.values = matching_values(question, text, find_values(text), lexicon)
     cand.kind_ok = kind_present(question, text, cand.values)
     cand.focus = focus_coverage(question, text + " " + cand.sentence.section)
@@ -376,7 +382,8 @@ def _names_counted(question: Question, after: str, lexicon: Lexicon) -> bool:
     if question.language.value == "en":
         stems = lexicon.glossary.stems(after)
         return bool(question.counted) and contains(stems, question.counted[-1])
-    return any(after.startswith(t[:2]) for t in question.focus_terms if len(t) >= 2)
+    terms = [t for t in [*question.focus_terms, *question.counted] if len(t) >= 2]
+    return any(after.startswith(t[:2]) for t in terms)
 
 
 def clause_bounds(text: str, offset: int) -> tuple[int, int]:

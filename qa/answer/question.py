@@ -151,7 +151,7 @@ def analyze(text: str) -> Question:
         common,
         pinyin,
         en_terms,
-        _counted(normalized) if language is Language.EN else [],
+        _counted(normalized) if language is Language.EN else _counted_zh(normalized),
     )
 
 
@@ -161,6 +161,15 @@ _COUNTED = re.compile(
     r"that|from|under|per|across|and)\b|\s*[?,.]|\s*$)",
     re.I,
 )
+
+
+_COUNTED_ZH = re.compile(r"(?:多少|(?<!哪)几)[个家座条项类户次台套所件处名位种批]?([\u4e00-\u9fff]{1,6})")
+
+
+def _counted_zh(text: str) -> list[str]:
+    """The words right after 多少/几 ("多少个省级地区" → 省级地区): what a count is of."""
+    match = _COUNTED_ZH.search(text)
+    return [match.group(1)] if match else []
 
 
 def _counted(text: str) -> list[str]:
