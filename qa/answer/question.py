@@ -48,10 +48,10 @@ _PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
         r"多少|(?<!哪)几[个家座条项类次倍年户万亿]|多大|多高|多长|多久|多快|多远|数量|规模|总量|总数|"
         r"how many|how much|how large|how big|how long|how fast|how far|number of|amount|"
         r"\btotal\b|bandwidth|capacity|latency|\bspeed\b|\bsize\b", re.I)),
+    (Asked.PLACE, re.compile(r"哪里|哪儿|在哪|什么地方|哪个(?:地区|区县|城市|区|县|地方)|\bwhere\b|which (?:city|district|county|region|place)", re.I)),
     (Asked.LIST, re.compile(
         r"哪些|有哪|包括什么|包括哪|列举|分别|什么活动|哪几|\bwhich\b.*\b\w+s\b|\bwhat are\b|\blist\b|"
         r"\bname the\b|what (?:kinds|types|activities|areas|places|projects|measures)", re.I)),
-    (Asked.PLACE, re.compile(r"哪里|哪儿|在哪|什么地方|哪个(?:地区|区县|城市|区|县|地方)|\bwhere\b|which (?:city|district|county|region|place)", re.I)),
     (Asked.NAME, re.compile(r"\b谁\b|是谁|叫什么|名称|名字|什么名|哪个|哪家|\bwho\b|what is the name|which (?:company|project|organization|plan)", re.I)),
 ]
 
