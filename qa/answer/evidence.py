@@ -29,6 +29,7 @@ W_FOCUS = 0.15
 PENALTY_HARD = 0.30
 RARE_DF = 2
 GENERAL_RARE_FREQ = 300
+_COMMON_WORD_FREQ = 5000
 PENALTY_KIND = 0.15
 
 _YEAR = re.compile(r"(?:19|20)\d{2}")
@@ -303,22 +304,37 @@ def _has_new_place(text: str, question: Question) -> bool:
     )
 
 
-# The commonest Chinese surnames: a word jieba only guesses to be a name (惠企 in "惠企和利民")
-# counts as one when it starts with a surname.
+# The commonest Chinese surnames: a word jieba tags as a name (惠企 in "惠企和利民")
+# counts as one only when it starts with a surname.
 _SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
     "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 )
 
 
+def _names_role(question: Question, context: str, lexicon: Lexicon) -> bool:
+    """A name answers "who is the director" only next to the role asked about."""
+    if question.language.value == "en":
+        stems = lexicon.glossary.stems(context)
+        return all(contains(stems, t) for t in question.counted)
+    return all(_has_part(t, context) for t in question.focus_terms)
+
+
 def _has_person(text: str) -> bool:
     from qa.answer.question import _posseg
 
-    tags = _posseg().dt.word_tag_tab
+    # jieba's dictionary tags some common words nr (卫星, 建立健全), so a plain nr word
+    # counts only when it starts with a surname; nrfg/nrt are its well-known names.
     return any(
-        p.flag == "nr" and 2 <= len(p.word) <= 4 and (tags.get(p.word) == "nr" or (p.word[0] in _SURNAMES and p.word not in tags))
+        2 <= len(p.word) <= 4 and (p.flag in ("nrfg", "nrt") or (p.flag == "nr" and _looks_like_name(p.word)))
         for p in _posseg().cut(text)
     )
+
+
+def _looks_like_name(word: str) -> bool:
+    """A surname and a given name that is not a common word (高水平 is 高 + 水平, not a name)."""
+    given = word[1:]
+    return word[0] in _SURNAMES and not (len(given) >= 2 and _general_frequency(given) >= _COMMON_WORD_FREQ)
 
 
 def score_candidate(
@@ -333,6 +349,8 @@ def score_candidate(
     cand.missing = missing_terms(question, context, doc, lexicon)
     cand.values = matching_values(question, text, find_values(text), lexicon)
     cand.kind_ok = kind_present(question, text, cand.values)
+    if cand.kind_ok and question.asked is Asked.PERSON:
+        cand.kind_ok = _names_role(question, context, lexicon)
     cand.focus = focus_coverage(question, text + " " + cand.sentence.section)
     if cand.values and cand.clause_sims:
         # A long sentence listing many figures matches each of them weakly; the clause

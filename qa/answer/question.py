@@ -172,9 +172,13 @@ def _counted_zh(text: str) -> list[str]:
     return [match.group(1)] if match else []
 
 
+_ROLE = re.compile(r"\bwho (?:is|was|are|were) (?:the |a |an )?((?:[\w-]+ ){0,3}?[\w-]+?)(?= of\b| at\b| for\b| in\b|\s*[?.]|$)", re.I)
+
+
 def _counted(text: str) -> list[str]:
-    """What an English question counts or measures ("how many base stations were built" → base, station)."""
-    match = _COUNTED.search(text)
+    """What an English question counts or measures ("how many base stations were built" → base, station),
+    or the role it asks a name for ("who is the director of …" → director)."""
+    match = _COUNTED.search(text) or _ROLE.search(text)
     if not match:
         return []
     return stem_words(match.group(1))
@@ -271,7 +275,7 @@ def _terms(text: str, language: Language) -> tuple[list[str], list[str], list[st
 _QUESTION_WORD = re.compile(r"多少|几|多大|多高|多长|多久|哪|什么|怎样|如何|怎么|是否|谁")
 _FOCUS_SKIP = frozenset(
     "超过 达到 累计 共有 拥有 一共 总共 目前 现在 增长 提升 增加 实现 重庆 全市 我市 持有 进行 开展 推进 "
-    "属于 成为 包括 覆盖 建成 获得 完成 提到 介绍 描述 概括 总结".split()
+    "属于 成为 包括 覆盖 建成 获得 完成 提到 介绍 描述 概括 总结 名字 名称".split()
 )
 
 
