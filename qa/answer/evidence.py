@@ -30,6 +30,8 @@ PENALTY_HARD = 0.30
 RARE_DF = 2
 GENERAL_RARE_FREQ = 300
 _COMMON_WORD_FREQ = 5000
+# Words that say a figure is asked for, not what it is of.
+_GENERIC_MEASURES = frozenset("总量 总数 总额 数量 数目 规模 金额 数值 数字 水平".split())
 PENALTY_KIND = 0.15
 
 _YEAR = re.compile(r"(?:19|20)\d{2}")
@@ -143,12 +145,16 @@ def missing_terms(question: Question, context: str, doc: Document, lexicon: Lexi
     # A specific term (rare in the corpus and in general Chinese: "携号转网", "分会场") marks
     # the passages it appears in; evidence without it is about something else. Common
     # words ("数量", "方式") are left out: questions paraphrase with them freely.
+    # The sentence before is left out here: it names the subject, but its rare terms
+    # belong to its own figures ("中新…专用通道" before a sentence about 直联点).
+    lines = context.split("\n")
+    near = normalize_query(lines[0] + "\n" + lines[-1] + "\n" + doc.title).lower()
     for term in question.soft_terms:
         if (
             0 < lexicon.df(term) <= RARE_DF
             and _general_frequency(term) < GENERAL_RARE_FREQ
-            and term.lower() not in norm
-            and not any(term[i : i + 2] in norm for i in range(len(term) - 1))
+            and term.lower() not in near
+            and not any(term[i : i + 2] in near for i in range(len(term) - 1))
             and term not in missing
         ):
             missing.append(term)
@@ -199,7 +205,9 @@ def matching_values(
     elif question.asked is Asked.DATE:
         found = [v for v in values if v.kind is ValueKind.DATE]
     elif question.asked is Asked.QUANTITY:
-        found = [v for v in values if v.kind in (ValueKind.QUANTITY, ValueKind.PERCENT)]
+        # A count ("用户有多少") is not answered by a share (9%), unless a rate is asked.
+        kinds = (ValueKind.QUANTITY, ValueKind.PERCENT) if question.asks_rate else (ValueKind.QUANTITY,)
+        found = [v for v in values if v.kind in kinds]
     else:
         return []
     if question.unit:
@@ -275,6 +283,8 @@ def _in_family(family: tuple[str, ...], value: Value) -> bool:
 
 def _is_rate(text: str, value: Value) -> bool:
     lo, _ = clause_bounds(text, value.start)
+    if text[max(lo, value.start - 1) : value.start] in ("至", "到"):
+        return False  # "从9%提升至84%": 84% is where it ended, not a growth rate
     return value.kind is ValueKind.PERCENT and bool(_RATE_MARK.search(text[lo : value.start])) or bool(
         re.search(r"每|年均|平均|人均", text[lo : value.start])
     )
@@ -347,6 +357,15 @@ def score_candidate(
     else:
         cand.soft = soft_coverage(question, text + " " + cand.sentence.section, lexicon)
     cand.missing = missing_terms(question, context, doc, lexicon)
+    if question.asked.wants_value and question.language.value == "zh" and question.unit not in _TIME_UNITS:
+        # What a figure is of ("专用通道的总带宽") must be named by its own sentence or
+        # section, not by its neighbours; generic words (规模, 数量) are paraphrased freely.
+        own = text + " " + cand.sentence.section
+        cand.missing += [
+            t for t in question.focus_terms
+            if lexicon.knows(t) and t not in _GENERIC_MEASURES and _general_frequency(t) < _COMMON_WORD_FREQ
+            and not _has_part(t, own) and t not in cand.missing
+        ]
     cand.values = matching_values(question, text, find_values(text), lexicon)
     cand.kind_ok = kind_present(question, text, cand.values)
     if cand.kind_ok and question.asked is Asked.PERSON:

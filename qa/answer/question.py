@@ -50,7 +50,7 @@ _PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
         r"\btotal\b|bandwidth|capacity|latency|\bspeed\b|\bsize\b", re.I)),
     (Asked.PLACE, re.compile(r"哪里|哪儿|在哪|什么地方|哪个(?:地区|区县|城市|区|县|地方)|\bwhere\b|which (?:city|district|county|region|place)", re.I)),
     (Asked.LIST, re.compile(
-        r"哪些|有哪|包括什么|包括哪|列举|分别|什么活动|哪几|\bwhich\b.*\b\w+s\b|\bwhat are\b|\blist\b|"
+        r"哪些|有哪|包括什么|包括哪|列举|分别|什么活动|哪几|哪[两三四五六七八九十][个类项种条家]|\bwhich\b.*\b\w+s\b|\bwhat are\b|\blist\b|"
         r"\bname the\b|what (?:kinds|types|activities|areas|places|projects|measures)", re.I)),
     (Asked.NAME, re.compile(r"\b谁\b|是谁|叫什么|名称|名字|什么名|哪个|哪家|\bwho\b|what is the name|which (?:company|project|organization|plan)", re.I)),
 ]
@@ -90,7 +90,7 @@ _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.I)
 _COMMON_PLACE_FREQ = 1000
 # English words that spell valid pinyin but are English (so are never matched as pinyin).
 _NOT_PINYIN = frozenset(
-    "china chinese hong kong macao macau taiwan asia japan korea india tibet a an ban bang "
+    "china chinese hongkong hong kong macao macau taiwan asia japan korea india tibet a an ban bang "
     "ben ding fan gang gen hang he hen lang long man men mi ming nan pan pen ran sang shan "
     "tan ten wan wen yang zen".split()
 )
@@ -163,13 +163,24 @@ _COUNTED = re.compile(
 )
 
 
-_COUNTED_ZH = re.compile(r"(?:多少|(?<!哪)几)[个家座条项类户次台套所件处名位种批]?([\u4e00-\u9fff]{1,6})")
+_COUNTED_ZH = re.compile(r"(?:多少|(?<!哪)几)([个家座条项类户次台套所件处名位种批年]?)([^\s,，。?？!！;；、]{0,8})")
 
 
 def _counted_zh(text: str) -> list[str]:
-    """The words right after 多少/几 ("多少个省级地区" → 省级地区): what a count is of."""
+    """The noun right after 多少/几 ("多少个省级地区" → 省级地区): what a count is of."""
     match = _COUNTED_ZH.search(text)
-    return [match.group(1)] if match else []
+    if not match or match.group(1) == "年":
+        return []
+    words = list(_posseg().cut(match.group(2)))
+    first = next((p for p in words if p.word.strip()), None)
+    if first is None or not first.flag.startswith(("n", "j", "b")) or not re.search(r"[\u4e00-\u9fff]", first.word):
+        return []
+    noun = first.word
+    for p in words[words.index(first) + 1 :]:  # 省级 + 地区
+        if not p.flag.startswith(("n", "j")):
+            break
+        noun += p.word
+    return [noun]
 
 
 _ROLE = re.compile(r"\bwho (?:is|was|are|were) (?:the |a |an )?((?:[\w-]+ ){0,3}?[\w-]+?)(?= of\b| at\b| for\b| in\b|\s*[?.]|$)", re.I)
@@ -290,7 +301,7 @@ def _focus_terms(text: str) -> list[str]:
     words = [
         (p.word, p.flag)
         for p in _posseg().cut(_ALNUM.sub(" ", text))
-        if len(p.word) >= 2 and p.word not in ZH_STOPWORDS and p.word not in _FOCUS_SKIP
+        if len(p.word) >= 2 and p.word not in ZH_STOPWORDS and p.word not in _FOCUS_SKIP and "哪" not in p.word
         and p.flag.startswith(("n", "v", "a", "l", "j"))
     ]
     if not words:
