@@ -286,3 +286,28 @@ def test_focus_coverage_counts_bigram_parts_half():
 
 def test_focus_coverage_without_focus_terms_is_full():
     assert focus_coverage(analyze("How many base stations?"), "无关") == 1.0
+
+
+# end states, counts and shares
+
+PENETRATION = "5G移动电话用户普及率“十四五”期间从9%提升至84%,年均增长7.6%。"
+
+
+def test_end_state_of_a_change_is_not_a_rate(lexicon):
+    found = matching_values(
+        analyze("5G移动电话用户普及率是多少?"), PENETRATION, find_values(PENETRATION), lexicon
+    )
+    assert "84%" in texts(found)
+    assert "7.6%" not in texts(found)  # a growth rate, and the question asks no rate
+
+
+def test_count_question_is_not_answered_by_a_share(lexicon):
+    text = "移动物联网终端用户达5777万户,普及率达到84%。"
+    found = matching_values(analyze("移动物联网终端用户有多少?"), text, find_values(text), lexicon)
+    assert texts(found) == ["5777万户"]
+
+
+def test_unit_that_begins_the_asked_noun_counts_it(lexicon):
+    text = "工业互联网标识解析国家顶级节点接入二级节点共55,服务西部10省(自治区、直辖市)。"
+    q = analyze("顶级节点的服务范围覆盖西部多少个省级地区?")
+    assert counts_asked_thing(q, text, value(text, "10省"), lexicon)

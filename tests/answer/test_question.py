@@ -221,3 +221,20 @@ def test_is_not_pinyin(word):
 )
 def test_wants_value(kind, wants):
     assert kind.wants_value is wants
+
+
+@pytest.mark.parametrize(
+    ("text", "counted"),
+    [
+        ("顶级节点的服务范围覆盖西部多少个省级地区?", ["省级地区"]),
+        ("电信普遍服务的中央财政补助惠及了多少个区县?", ["区县"]),
+        ("网络建设持续了几年?", []),
+        ("满意度连续几年达到满意?", []),
+    ],
+)
+def test_chinese_counted_noun_follows_the_question_word(text, counted):
+    assert analyze(text).counted == counted
+
+
+def test_which_two_asks_a_list():
+    assert analyze("行业为哪两个领域建立健全了网络安全制度机制?").asked is Asked.LIST
