@@ -26,6 +26,7 @@ W_KIND = 0.10
 W_RANK = 0.05
 W_PUBLICATION = 0.30
 W_FOCUS = 0.15
+W_CODE = 0.05
 PENALTY_HARD = 0.30
 RARE_DF = 2
 GENERAL_RARE_FREQ = 300
@@ -295,7 +296,9 @@ def kind_present(question: Question, text: str, values: list[Value]) -> bool:
     if question.asked.wants_value:
         return bool(values)
     if question.asked is Asked.LIST:
-        return bool(_ENUMERATION.search(text))
+        measure = question.list_measure
+        counted = measure is not None and re.search(f"[两二三四五六七八九十]{measure}", text)
+        return bool(_ENUMERATION.search(text) or counted)
     if question.asked is Asked.PERSON:
         return _has_person(text)
     if question.asked is Asked.PLACE:
@@ -376,6 +379,9 @@ def score_candidate(
         # that states the asked figure matches it sharply.
         cand.dense = max(cand.dense, max(cand.value_sim(v) for v in cand.values))
     publication = question.asks_publication and doc.published is not None and doc.published in text
+    # A code the question names (5G-RedCap, 10G-PON) found in the sentence itself is strong evidence.
+    codes = [t for t in question.hard_terms if not _YEAR.fullmatch(t) and not t[0].isdigit() or "-" in t]
+    code_match = bool(codes) and all(t.lower() in normalize_query(text).lower() for t in codes)
     cand.score = (
         cand.dense
         + W_SOFT * cand.soft
@@ -383,6 +389,7 @@ def score_candidate(
         + W_RANK / (1 + cand.chunk_rank)
         + W_FOCUS * cand.focus
         + (W_PUBLICATION if publication else 0.0)
+        + (W_CODE if code_match else 0.0)
         - (PENALTY_HARD if cand.missing else 0.0)
         - (0.0 if cand.kind_ok else PENALTY_KIND)
     )

@@ -114,6 +114,7 @@ class Question:
     pinyin_terms: list[str] = field(default_factory=list)
     en_terms: list[str] = field(default_factory=list)
     counted: list[str] = field(default_factory=list)
+    list_measure: str | None = None
 
 
 def analyze(text: str) -> Question:
@@ -152,7 +153,17 @@ def analyze(text: str) -> Question:
         pinyin,
         en_terms,
         _counted(normalized) if language is Language.EN else _counted_zh(normalized),
+        _list_measure(normalized),
     )
+
+
+_LIST_MEASURE = re.compile(r"哪(?:几|[两三四五六七八九十])([级类种项个方面])")
+
+
+def _list_measure(text: str) -> str | None:
+    """The measure word of "分为哪几级": a sentence saying "市区两级" answers it without a list."""
+    match = _LIST_MEASURE.search(text)
+    return match.group(1) if match else None
 
 
 _COUNTED = re.compile(

@@ -43,6 +43,7 @@ _CN_VALUE = re.compile(
     r"(?<![第一二两三四五六七八九十百千万亿])(?P<v>(?:[一二两三四五六七八九十]+[十百千万亿]*|[十百千万]+)余?"
     r"(?:个|年|项|家|座|条|类|次|倍|批|期|名|位|户|届))"
 )
+_SUM = re.compile(r"(?<![A-Za-z0-9.+\-])(?P<v>\d+\+\d+)(?![A-Za-z0-9.+\-])")
 _YEAR_ONLY = re.compile(r"^(?:19|20)\d{2}$")
 _SETTING_BEFORE = ("从", "由")
 
@@ -79,6 +80,11 @@ def find_values(text: str) -> list[Value]:
             kind = ValueKind.QUANTITY
         found.append(Value(span, kind, start, end))
         taken.append((start, end))
+    for match in _SUM.finditer(text):  # "9+1"个: a count written as a sum, quoted as is
+        start, end = match.start("v"), match.end("v")
+        if not any(s < end and start < e for s, e in taken):
+            found.append(Value(match.group("v"), ValueKind.QUANTITY, start, end))
+            taken.append((start, end))
     for match in _CN_VALUE.finditer(text):
         start, end = match.start("v"), match.end("v")
         if not any(s < end and start < e for s, e in taken):
