@@ -27,6 +27,7 @@ W_RANK = 0.05
 W_PUBLICATION = 0.30
 W_FOCUS = 0.15
 W_CODE = 0.05
+W_CONTEXT = 0.5
 PENALTY_HARD = 0.30
 RARE_DF = 2
 GENERAL_RARE_FREQ = 300
@@ -356,7 +357,11 @@ def score_candidate(
     text = cand.sentence.text
     context = context_of(doc, cand.sentence)
     if question.language.value == "en":
-        cand.soft = lexicon.glossary.coverage(question.en_terms, text + " " + cand.sentence.section)
+        # English questions name the subject ("Huafeng Chemical's factory") that a Chinese
+        # paragraph states once, in its first or previous sentence: those count a little.
+        cover = lexicon.glossary.coverage
+        own = cover(question.en_terms, text + " " + cand.sentence.section)
+        cand.soft = max(own, (1 - W_CONTEXT) * own + W_CONTEXT * cover(question.en_terms, context))
     else:
         cand.soft = soft_coverage(question, text + " " + cand.sentence.section, lexicon)
     cand.missing = missing_terms(question, context, doc, lexicon)
