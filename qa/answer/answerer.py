@@ -96,7 +96,7 @@ class ExtractiveAnswerer:
                 found.append(pos)
         return found
 
-    def _extend(self, cand: Candidate, min_chars: int = 90, max_sentences: int = 3) -> int:
+    def _extend(self, cand: Candidate, min_chars: int = 200, max_sentences: int = 3) -> int:
         """End offset (relative to the sentence) after following sentences of the same paragraph.
 
         An open question ("how did X develop?") is poorly served by a paragraph's lead
