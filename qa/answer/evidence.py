@@ -329,8 +329,8 @@ _SURNAMES = frozenset(
 def _names_role(question: Question, context: str, lexicon: Lexicon) -> bool:
     """A name answers "who is the director" only next to the role asked about."""
     if question.language.value == "en":
-        stems = lexicon.glossary.stems(context)
-        return all(contains(stems, t) for t in question.counted)
+        # Exact stems: a prefix match would take "direct" (指示) for "director".
+        return all(t in lexicon.glossary.stems(context) for t in question.counted)
     return all(_has_part(t, context) for t in question.focus_terms)
 
 
