@@ -135,7 +135,7 @@ def analyze(text: str) -> Question:
     hard, soft, entities, common = _terms(normalized, language)
     focus = _focus_terms(normalized) if language is Language.ZH else []
     pinyin = _pinyin_names(normalized) if language is Language.EN else []
-    en_terms = [t for t in question_terms(normalized) if t not in pinyin] if language is Language.EN else []
+    en_terms = [t for t in question_terms(_core(normalized)) if t not in pinyin] if language is Language.EN else []
     return Question(
         text,
         normalized,
@@ -155,6 +155,22 @@ def analyze(text: str) -> Question:
         _counted(normalized) if language is Language.EN else _counted_zh(normalized),
         _list_measure(normalized),
     )
+
+
+_WH = re.compile(r"\b(?:how|what|which|who|whom|whose|when|where|why)\b", re.I)
+
+
+def _core(text: str, long: int = 80) -> str:
+    """The asking part of a long, chatty question ("Hi, I'm preparing slides… how many X?").
+
+    Greetings and context add words the report never uses and dilute the word overlap;
+    the sentence (or clause after a colon) holding the question word is what is asked.
+    """
+    if len(text) <= long:
+        return text
+    pieces = [p for p in re.split(r"(?<=[.!?:;])\s+", text) if p.strip()]
+    asking = [p for p in pieces if _WH.search(p)]
+    return asking[-1] if asking else text
 
 
 _LIST_MEASURE = re.compile(r"哪(?:几|[两三四五六七八九十])([级类种项个方面])")
