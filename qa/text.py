@@ -25,13 +25,13 @@ ZH_STOPWORDS = frozenset(
     多少 几 几个 什么 哪些 哪个 哪里 哪 如何 怎样 怎么 怎么样 是否 吗 呢 吧 啊 呀 请问 请 一下
     告诉 我 你 我们 他们 它 这 那 这个 那个 这些 那些 报告 提到 说 介绍 关于 方面 情况 多 大 达到
     了解 知道 想 问 问题 具体 共 一共 总共 目前 现在 已经 还 又 得 地 着 过 所 啦 哦 嗯
-    按 算 按照 根据 依据 文中 文章 综述 其中 方面的 怎么样 如何""".split()  # noqa: SIM905
+    按 算 按照 根据 依据 文中 文章 综述 其中 方面的 怎么样 如何""".split()
 )
 EN_STOPWORDS = frozenset(
     """a an the of in on at to for from by with and or is are was were be been being what which
     who whom whose when where why how many much does do did has have had it its this that these
     those there their they them as about into than then so such can could would should will
-    report say says said tell me please according i you we our your number""".split()  # noqa: SIM905
+    report say says said tell me please according i you we our your number""".split()
 )
 
 

@@ -48,11 +48,11 @@ class ExtractiveAnswerer:
         retrieval = self.retriever.retrieve(question, top_k=max(top_k, 5), mode=mode)
         candidates = self._candidates(q, retrieval, top_k)
         chosen = self._choose(q, candidates)
-        if chosen:
-            response = self._compose(q, chosen)
-        else:
-            response = self._refuse(q, candidates)
-        response.timings_ms = {**retrieval.timings_ms, "total": round((time.perf_counter() - began) * 1000, 3)}
+        response = self._compose(q, chosen) if chosen else self._refuse(q, candidates)
+        response.timings_ms = {
+            **retrieval.timings_ms,
+            "total": round((time.perf_counter() - began) * 1000, 3),
+        }
         return response
 
     def _candidates(self, q: Question, retrieval: Retrieval, top_k: int) -> list[Candidate]:
@@ -67,7 +67,11 @@ class ExtractiveAnswerer:
             positions.update(self._publication_sentences({h.doc_id for h in retrieval.hits[:top_k]}))
         order = sorted(positions)
         vectors = np.vstack([index.sentence_vectors.reconstruct(int(p)) for p in order])
-        sims = vectors @ retrieval.query_vector[0] if retrieval.query_vector is not None else np.zeros(len(order))
+        sims = (
+            vectors @ retrieval.query_vector[0]
+            if retrieval.query_vector is not None
+            else np.zeros(len(order))
+        )
         candidates = []
         for pos, sim in zip(order, sims, strict=True):
             sentence = index.sentences[pos]
@@ -85,7 +89,9 @@ class ExtractiveAnswerer:
             return {}
         vectors = np.vstack([index.clause_vectors.reconstruct(int(i)) for i in ids])
         sims = vectors @ query_vector[0]
-        return {(index.clauses[i].start, index.clauses[i].end): float(s) for i, s in zip(ids, sims, strict=True)}
+        return {
+            (index.clauses[i].start, index.clauses[i].end): float(s) for i, s in zip(ids, sims, strict=True)
+        }
 
     def _publication_sentences(self, doc_ids: set[str]) -> list[int]:
         """Sentences that state a document's publication date (asked for with "when published")."""
@@ -159,7 +165,8 @@ class ExtractiveAnswerer:
         ids = self.index.chunk_ids_of_sentence.get(cand.pos, [cand.sentence.chunk_id])
         s = cand.sentence
         whole = [
-            c for c in ids
+            c
+            for c in ids
             if self.index.chunks[self.index.chunk_pos[c]].start <= s.start
             and s.end <= self.index.chunks[self.index.chunk_pos[c]].end
         ]

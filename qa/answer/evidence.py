@@ -10,6 +10,7 @@ questions with this model).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -82,7 +83,7 @@ def _pinyin(text: str) -> str:
 
     words = [w for w in _jieba().lcut_for_search(text) if w.strip()]
     spelled = ["".join(lazy_pinyin(w)).lower() for w in words]
-    pairs = [a + b for a, b in zip(spelled, spelled[1:], strict=False)]
+    pairs = [a + b for a, b in itertools.pairwise(spelled)]
     return "|" + "|".join(spelled) + "|" + "|".join(pairs) + "|"
 
 
@@ -162,9 +163,7 @@ def missing_terms(question: Question, context: str, doc: Document, lexicon: Lexi
             missing.append(term)
     if question.pinyin_terms:
         spelled = _pinyin(norm)
-        missing += [
-            n for n in question.pinyin_terms if lexicon.knows_pinyin(n) and f"|{n}|" not in spelled
-        ]
+        missing += [n for n in question.pinyin_terms if lexicon.knows_pinyin(n) and f"|{n}|" not in spelled]
     return missing
 
 
@@ -244,7 +243,7 @@ def counts_asked_thing(question: Question, text: str, value: Value, lexicon: Lex
     return (
         not terms
         or any(_has_part(t, window) for t in terms)
-        or bool(unit) and unit not in _COUNT_UNITS and any(t.startswith(unit) for t in question.counted)
+        or (bool(unit) and unit not in _COUNT_UNITS and any(t.startswith(unit) for t in question.counted))
     )
 
 
@@ -287,7 +286,7 @@ def _is_rate(text: str, value: Value) -> bool:
     lo, _ = clause_bounds(text, value.start)
     if text[max(lo, value.start - 1) : value.start] in ("至", "到"):
         return False  # "从9%提升至84%": 84% is where it ended, not a growth rate
-    return value.kind is ValueKind.PERCENT and bool(_RATE_MARK.search(text[lo : value.start])) or bool(
+    return (value.kind is ValueKind.PERCENT and bool(_RATE_MARK.search(text[lo : value.start]))) or bool(
         re.search(r"每|年均|平均|人均", text[lo : value.start])
     )
 
@@ -351,17 +350,15 @@ def _looks_like_name(word: str) -> bool:
     return word[0] in _SURNAMES and not (len(given) >= 2 and _general_frequency(given) >= _COMMON_WORD_FREQ)
 
 
-def score_candidate(
-    question: Question, cand: Candidate, doc: Document, lexicon: Lexicon
-) -> None:
+def score_candidate(question: Question, cand: Candidate, doc: Document, lexicon: Lexicon) -> None:
     text = cand.sentence.text
     context = context_of(doc, cand.sentence)
     if question.language.value == "en":
         # English questions name the subject ("Huafeng Chemical's factory") that a Chinese
         # paragraph states once, in its first or previous sentence: those count a little.
         cover = lexicon.glossary.coverage
-        own = cover(question.en_terms, text + " " + cand.sentence.section)
-        cand.soft = max(own, (1 - W_CONTEXT) * own + W_CONTEXT * cover(question.en_terms, context))
+        alone = cover(question.en_terms, text + " " + cand.sentence.section)
+        cand.soft = max(alone, (1 - W_CONTEXT) * alone + W_CONTEXT * cover(question.en_terms, context))
     else:
         cand.soft = soft_coverage(question, text + " " + cand.sentence.section, lexicon)
     cand.missing = missing_terms(question, context, doc, lexicon)
@@ -370,9 +367,13 @@ def score_candidate(
         # section, not by its neighbours; generic words (规模, 数量) are paraphrased freely.
         own = text + " " + cand.sentence.section
         cand.missing += [
-            t for t in question.focus_terms
-            if lexicon.knows(t) and t not in _GENERIC_MEASURES and _general_frequency(t) < _COMMON_WORD_FREQ
-            and not _has_part(t, own) and t not in cand.missing
+            t
+            for t in question.focus_terms
+            if lexicon.knows(t)
+            and t not in _GENERIC_MEASURES
+            and _general_frequency(t) < _COMMON_WORD_FREQ
+            and not _has_part(t, own)
+            and t not in cand.missing
         ]
     cand.values = matching_values(question, text, find_values(text), lexicon)
     cand.kind_ok = kind_present(question, text, cand.values)
@@ -385,7 +386,7 @@ def score_candidate(
         cand.dense = max(cand.dense, max(cand.value_sim(v) for v in cand.values))
     publication = question.asks_publication and doc.published is not None and doc.published in text
     # A code the question names (5G-RedCap, 10G-PON) found in the sentence itself is strong evidence.
-    codes = [t for t in question.hard_terms if not _YEAR.fullmatch(t) and not t[0].isdigit() or "-" in t]
+    codes = [t for t in question.hard_terms if "-" in t or not (_YEAR.fullmatch(t) or t[0].isdigit())]
     code_match = bool(codes) and all(t.lower() in normalize_query(text).lower() for t in codes)
     cand.score = (
         cand.dense
@@ -438,10 +439,10 @@ def _names_counted(question: Question, after: str, lexicon: Lexicon) -> bool:
 def clause_bounds(text: str, offset: int) -> tuple[int, int]:
     """The clause of ``text`` around ``offset``: between clause marks, the end mark kept out."""
     lo = 0
-    for match in _CLAUSE_END.finditer(text, 0, offset):
-        lo = match.end()
-    match = _CLAUSE_END.search(text, offset)
-    hi = match.start() if match else len(text)
+    for mark in _CLAUSE_END.finditer(text, 0, offset):
+        lo = mark.end()
+    after = _CLAUSE_END.search(text, offset)
+    hi = after.start() if after else len(text)
     return lo, hi
 
 
@@ -455,7 +456,7 @@ def trim(
     is too short to say what the value is of.
     """
     text = cand.sentence.text
-    end = len(text.rstrip("。;;,,"))
+    end = len(text.rstrip("。;；,，"))
     if len(text) <= max_chars or value is None:
         return 0, end
     lo, hi = clause_bounds(text, value.start)

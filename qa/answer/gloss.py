@@ -49,7 +49,8 @@ def _stemmer():  # type: ignore[no-untyped-def]
 def stem_words(text: str, noise: frozenset[str] = frozenset()) -> list[str]:
     """Lower-cased content words of English ``text``, stemmed (registrations → registr)."""
     words = [
-        w for w in _WORD.findall(text.lower())
+        w
+        for w in _WORD.findall(text.lower())
         if len(w) >= 3 and w not in EN_STOPWORDS and w not in noise and w not in _GLOSS_NOISE
     ]
     return list(dict.fromkeys(_stemmer().stemWords(words)))

@@ -38,38 +38,108 @@ class Asked(StrEnum):
 
 _PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
     (Asked.PERSON, re.compile(r"是谁|谁是|叫什么名字|姓名|\bwho\b|\bwhom\b|\bwhose name\b", re.I)),
-    (Asked.DATE, re.compile(
-        r"何时|什么时候|哪一?年|哪天|哪一天|几月|几号|日期|发布时间|发布于|\bwhen\b|what date|which year|"
-        r"what year|what day|\bdated?\b|published", re.I)),
-    (Asked.PERCENT, re.compile(
-        r"比例|占比|百分之|百分比|普及率|覆盖率|渗透率|增长率|增速|增幅|满意度|效率|多少%|"
-        r"percent|percentage|\brate\b|\bshare\b|penetration|efficiency|%|annual growth|grow(?:th)? by", re.I)),
-    (Asked.QUANTITY, re.compile(
-        r"多少|(?<!哪)几[个家座条项类次倍年户万亿]|多大|多高|多长|多久|多快|多远|数量|规模|总量|总数|"
-        r"how many|how much|how large|how big|how long|how fast|how far|number of|amount|"
-        r"\btotal\b|bandwidth|capacity|latency|\bspeed\b|\bsize\b", re.I)),
-    (Asked.PLACE, re.compile(r"哪里|哪儿|在哪|什么地方|哪个(?:地区|区县|城市|区|县|地方)|\bwhere\b|which (?:city|district|county|region|place)", re.I)),
-    (Asked.LIST, re.compile(
-        r"哪些|有哪|包括什么|包括哪|列举|分别|什么活动|哪几|哪[两三四五六七八九十][个类项种条家]|\bwhich\b.*\b\w+s\b|\bwhat are\b|\blist\b|"
-        r"\bname the\b|what (?:kinds|types|activities|areas|places|projects|measures)", re.I)),
-    (Asked.NAME, re.compile(r"\b谁\b|是谁|叫什么|名称|名字|什么名|哪个|哪家|\bwho\b|what is the name|which (?:company|project|organization|plan)", re.I)),
+    (
+        Asked.DATE,
+        re.compile(
+            r"何时|什么时候|哪一?年|哪天|哪一天|几月|几号|日期|发布时间|发布于|\bwhen\b|what date|which year|"
+            r"what year|what day|\bdated?\b|published",
+            re.I,
+        ),
+    ),
+    (
+        Asked.PERCENT,
+        re.compile(
+            r"比例|占比|百分之|百分比|普及率|覆盖率|渗透率|增长率|增速|增幅|满意度|效率|多少%|"
+            r"percent|percentage|\brate\b|\bshare\b|penetration|efficiency|%|annual growth|grow(?:th)? by",
+            re.I,
+        ),
+    ),
+    (
+        Asked.QUANTITY,
+        re.compile(
+            r"多少|(?<!哪)几[个家座条项类次倍年户万亿]|多大|多高|多长|多久|多快|多远|数量|规模|总量|总数|"
+            r"how many|how much|how large|how big|how long|how fast|how far|number of|amount|"
+            r"\btotal\b|bandwidth|capacity|latency|\bspeed\b|\bsize\b",
+            re.I,
+        ),
+    ),
+    (
+        Asked.PLACE,
+        re.compile(
+            r"哪里|哪儿|在哪|什么地方|哪个(?:地区|区县|城市|区|县|地方)|\bwhere\b|"
+            r"which (?:city|district|county|region|place)",
+            re.I,
+        ),
+    ),
+    (
+        Asked.LIST,
+        re.compile(
+            r"哪些|有哪|包括什么|包括哪|列举|分别|什么活动|哪几|哪[两三四五六七八九十][个类项种条家]|"
+            r"\bwhich\b.*\b\w+s\b|\bwhat are\b|\blist\b|"
+            r"\bname the\b|what (?:kinds|types|activities|areas|places|projects|measures)",
+            re.I,
+        ),
+    ),
+    (
+        Asked.NAME,
+        re.compile(
+            r"\b谁\b|是谁|叫什么|名称|名字|什么名|哪个|哪家|\bwho\b|what is the name|"
+            r"which (?:company|project|organization|plan)",
+            re.I,
+        ),
+    ),
 ]
 
-COUNT_FAMILY = ("", "个", "家", "座", "条", "项", "类", "户", "次", "台", "套", "所", "件", "处", "名",
-                "位", "省", "城市", "区县", "县", "村", "行业", "人", "批", "期", "种", "年")
+COUNT_FAMILY = (
+    "",
+    "个",
+    "家",
+    "座",
+    "条",
+    "项",
+    "类",
+    "户",
+    "次",
+    "台",
+    "套",
+    "所",
+    "件",
+    "处",
+    "名",
+    "位",
+    "省",
+    "城市",
+    "区县",
+    "县",
+    "村",
+    "行业",
+    "人",
+    "批",
+    "期",
+    "种",
+    "年",
+)
 _ATTRIBUTE_UNITS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"带宽|bandwidth", re.I), ("GB", "TB", "PB", "G", "T", "M", "Gbps", "Mbps", "Tbps")),
     (re.compile(r"流量|traffic", re.I), ("G", "GB", "TB", "PB")),
-    (re.compile(r"投资|投入|资金|收入|金额|营收|经费|补助|补贴|revenue|invest|fund|money|spend|spent|subsid", re.I),
-     ("元",)),
+    (
+        re.compile(
+            r"投资|投入|资金|收入|金额|营收|经费|补助|补贴|revenue|invest|fund|money|spend|spent|subsid", re.I
+        ),
+        ("元",),
+    ),
     (re.compile(r"面积|\barea\b|acre|hectare", re.I), ("亩", "平方公里", "公顷")),
     (re.compile(r"时延|延迟|latency|delay", re.I), ("毫秒", "秒")),
     (re.compile(r"速率|网速|下载速度|速度|\bspeed\b", re.I), ("Mbps", "Gbps", "M", "G")),
 ]
-_HOW_MANY = re.compile(r"how many|多少[个家座条项类户次台套所件处名位]|(?<!哪)几[个家座条项类户次台套所件处名位]", re.I)
+_HOW_MANY = re.compile(
+    r"how many|多少[个家座条项类户次台套所件处名位]|(?<!哪)几[个家座条项类户次台套所件处名位]", re.I
+)
 _RATE_ASKED = re.compile(
     r"每|年均|平均|人均|占比|比例|增长|增速|增幅|提升|\bper\b|average|annual|\brate\b|growth|grow|increase|"
-    r"ratio|share|percent", re.I)
+    r"ratio|share|percent",
+    re.I,
+)
 _PUBLICATION = re.compile(r"发布|发表|刊发|上线|publish|release|posted|\bdated?\b", re.I)
 
 # A unit named right after 多少/几 pins the answer's unit: "多少亿元" is not answered by "7.6%".
@@ -135,7 +205,9 @@ def analyze(text: str) -> Question:
     hard, soft, entities, common = _terms(normalized, language)
     focus = _focus_terms(normalized) if language is Language.ZH else []
     pinyin = _pinyin_names(normalized) if language is Language.EN else []
-    en_terms = [t for t in question_terms(_core(normalized)) if t not in pinyin] if language is Language.EN else []
+    en_terms = (
+        [t for t in question_terms(_core(normalized)) if t not in pinyin] if language is Language.EN else []
+    )
     return Question(
         text,
         normalized,
@@ -190,7 +262,9 @@ _COUNTED = re.compile(
 )
 
 
-_COUNTED_ZH = re.compile(r"(?:多少|(?<!哪)几)([个家座条项类户次台套所件处名位种批年]?)([^\s,，。?？!！;；、]{0,8})")
+_COUNTED_ZH = re.compile(
+    r"(?:多少|(?<!哪)几)([个家座条项类户次台套所件处名位种批年]?)([^\s,，。?？!！;；、]{0,8})"
+)
 
 
 def _counted_zh(text: str) -> list[str]:
@@ -200,7 +274,11 @@ def _counted_zh(text: str) -> list[str]:
         return []
     words = list(_posseg().cut(match.group(2)))
     first = next((p for p in words if p.word.strip()), None)
-    if first is None or not first.flag.startswith(("n", "j", "b")) or not re.search(r"[\u4e00-\u9fff]", first.word):
+    if (
+        first is None
+        or not first.flag.startswith(("n", "j", "b"))
+        or not re.search(r"[\u4e00-\u9fff]", first.word)
+    ):
         return []
     noun = first.word
     for p in words[words.index(first) + 1 :]:  # 省级 + 地区
@@ -210,7 +288,11 @@ def _counted_zh(text: str) -> list[str]:
     return [noun]
 
 
-_ROLE = re.compile(r"\bwho (?:is|was|are|were) (?:the |a |an )?((?:[\w-]+ ){0,3}?[\w-]+?)(?= of\b| at\b| for\b| in\b|\s*[?.]|$)", re.I)
+_ROLE = re.compile(
+    r"\bwho (?:is|was|are|were) (?:the |a |an )?((?:[\w-]+ ){0,3}?[\w-]+?)"
+    r"(?= of\b| at\b| for\b| in\b|\s*[?.]|$)",
+    re.I,
+)
 
 
 def _counted(text: str) -> list[str]:
@@ -291,7 +373,8 @@ def _terms(text: str, language: Language) -> tuple[list[str], list[str], list[st
     if language is Language.ZH:
         # A count the question states ("23个全国千兆城市具体是哪些") names what it asks about.
         hard += [
-            v.text for v in find_values(text)
+            v.text
+            for v in find_values(text)
             if v.kind is ValueKind.QUANTITY and v.text[0].isdigit() and v.unit and v.text not in hard
         ]
     cjk_only = _ALNUM.sub(" ", text)
@@ -328,7 +411,10 @@ def _focus_terms(text: str) -> list[str]:
     words = [
         (p.word, p.flag)
         for p in _posseg().cut(_ALNUM.sub(" ", text))
-        if len(p.word) >= 2 and p.word not in ZH_STOPWORDS and p.word not in _FOCUS_SKIP and "哪" not in p.word
+        if len(p.word) >= 2
+        and p.word not in ZH_STOPWORDS
+        and p.word not in _FOCUS_SKIP
+        and "哪" not in p.word
         and p.flag.startswith(("n", "v", "a", "l", "j"))
     ]
     if not words:
@@ -346,7 +432,9 @@ def _focus_terms(text: str) -> list[str]:
         else:
             after.append(word)
     # "接入了多少感知设备": a noun right after the question word is what is counted.
-    tail = re.sub(r"^(?:多少|几)[个家座条项类户次台套所件处名位种批]?", "", _ALNUM.sub("", text[match.start() :]))
+    tail = re.sub(
+        r"^(?:多少|几)[个家座条项类户次台套所件处名位种批]?", "", _ALNUM.sub("", text[match.start() :])
+    )
     if after and after[0] in tail[: len(after[0]) + 3]:
         return after[:1] + before[-1:]
     return before[-2:] if before else after[:2]

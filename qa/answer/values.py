@@ -57,7 +57,11 @@ class Value:
 
     @property
     def unit(self) -> str:
-        return re.sub(r"^(?:\d+\+\d+|[\d.]+|[一二两三四五六七八九十百千万]+)(?:余)?(?:[十百千万亿]+)?(?:余)?", "", self.text)
+        return re.sub(
+            r"^(?:\d+\+\d+|[\d.]+|[一二两三四五六七八九十百千万]+)(?:余)?(?:[十百千万亿]+)?(?:余)?",
+            "",
+            self.text,
+        )
 
 
 def find_values(text: str) -> list[Value]:

@@ -24,7 +24,8 @@ KNOWN_MISSES = {
     "en-404": "'identifier resolutions': CC-CEDICT glosses 解析 as 'resolve', which does not stem-match "
     "'resolution', so the 431亿次 clause is not taken as naming the thing counted",
     "en-412": "飞线下地 sentence not matched by the English paraphrase 'clean-up campaign'",
-    "un-zh-405": "rural 5G penetration: 农村 is too common a word to be required, the city-wide 84% is returned",
+    "un-zh-405": "rural 5G penetration: 农村 is too common a word to be required; "
+    "the city-wide 84% is returned",
     "un-en-401": "English: no check can tell the companies are not named",
     "un-en-406": "English: a year is returned for a start-of-operation question",
     "un-en-408": "Sichuan is never spelled out in the report (only 川渝), so it cannot be required",
