@@ -53,7 +53,13 @@ def stem_words(text: str, noise: frozenset[str] = frozenset()) -> list[str]:
         for w in _WORD.findall(text.lower())
         if len(w) >= 3 and w not in EN_STOPWORDS and w not in noise and w not in _GLOSS_NOISE
     ]
-    return list(dict.fromkeys(_stemmer().stemWords(words)))
+    return list(dict.fromkeys(_stem(w) for w in words))
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    """Stemming is the slow part of reading the dictionary; glosses repeat their words a lot."""
+    return str(_stemmer().stemWord(word))
 
 
 def stems_match(a: str, b: str) -> bool:
