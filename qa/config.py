@@ -83,9 +83,7 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_origins(cls, value: object) -> object:
         """Accept a JSON list or a comma-separated string; an origin is scheme://host[:port]."""
-        if isinstance(value, str):
-            text = value.strip()
-            value = json.loads(text) if text.startswith("[") else text.split(",")
+        value = _as_list(value)
         if not isinstance(value, list):
             return value
         origins = [str(v).strip().rstrip("/") for v in value if str(v).strip()]
@@ -123,9 +121,7 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_proxies(cls, value: object) -> object:
         """Accept a JSON list or a comma-separated string of IP addresses, networks or "*"."""
-        if isinstance(value, str):
-            text = value.strip()
-            value = json.loads(text) if text.startswith("[") else text.split(",")
+        value = _as_list(value)
         if not isinstance(value, list):
             return value
         proxies = [str(v).strip() for v in value if str(v).strip()]
@@ -163,6 +159,14 @@ class Settings(BaseSettings):
             "heading_max_chars": self.heading_max_chars,
             "embed_dim": self.embed_dim,
         }
+
+
+def _as_list(value: object) -> object:
+    """A JSON list or a comma-separated string as a list; anything else as it is (pydantic rejects it)."""
+    if isinstance(value, str):
+        text = value.strip()
+        return json.loads(text) if text.startswith("[") else text.split(",")
+    return value
 
 
 @lru_cache
