@@ -10,40 +10,60 @@ questions with this model).
 
 from __future__ import annotations
 
-import itertools
-import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from qa.answer.gloss import Glossary, contains
-from qa.answer.question import COUNT_FAMILY, Asked, Question
-from qa.answer.values import Value, ValueKind, find_values, is_end_state
+from qa.answer.figures import TIME_UNITS, clause_bounds, matching_values, names_counted, value_window
+from qa.answer.lexicon import (
+    COMMON_WORD_FREQ,
+    GENERAL_RARE_FREQ,
+    RARE_DF,
+    Lexicon,
+    focus_coverage,
+    general_frequency,
+    has_part,
+    pinyin_of,
+    soft_coverage,
+)
+from qa.answer.question import Asked, Question
+from qa.answer.values import Value, find_values, is_end_state
 from qa.schemas import Document, Sentence
 from qa.text import normalize_query
 
 W_SOFT = 0.30
+
+
 W_KIND = 0.10
+
+
 W_RANK = 0.05
+
+
 W_PUBLICATION = 0.30
+
+
 W_FOCUS = 0.15
+
+
 W_CODE = 0.05
+
+
 W_CONTEXT = 0.5
+
+
 PENALTY_HARD = 0.30
-RARE_DF = 2
-GENERAL_RARE_FREQ = 300
-_COMMON_WORD_FREQ = 5000
+
+
 # Words that say a figure is asked for, not what it is of.
 _GENERIC_MEASURES = frozenset("总量 总数 总额 数量 数目 规模 金额 数值 数字 水平".split())
+
+
 PENALTY_KIND = 0.15
 
+
 _YEAR = re.compile(r"(?:19|20)\d{2}")
-_CLAUSE_END = re.compile(r"[,，;；:：。!?！？]")
-_STRICT_UNITS = ("元", "倍", "GB", "%")
-_TIME_UNITS = ("年", "天", "个月", "月", "小时", "分钟", "秒", "毫秒")
-_COUNT_UNITS = ("个", "家", "座", "条", "项", "类", "户", "次", "台", "套", "所", "件", "处", "名", "位")
-# A value is a rate when its clause says so before it ("每万人拥有…38个", "年均增长7.6%").
-_RATE_MARK = re.compile(r"每|年均|平均|人均|占比|比例|增长|增速|提升|翻")
+
+
 _ENUMERATION = re.compile(r"、|”“|”、“|和|及|与|以及")
 
 
@@ -69,59 +89,6 @@ class Candidate:
     @property
     def has_value(self) -> bool:
         return bool(self.values)
-
-
-@lru_cache(maxsize=4096)
-def _pinyin(text: str) -> str:
-    """Pinyin of each jieba word, "|"-separated, so names match whole words only.
-
-    Without the separators, "主城都市区" would spell "...chengdu..." and pass for 成都.
-    """
-    from pypinyin import lazy_pinyin
-
-    from qa.text import _jieba
-
-    words = [w for w in _jieba().lcut_for_search(text) if w.strip()]
-    spelled = ["".join(lazy_pinyin(w)).lower() for w in words]
-    pairs = [a + b for a, b in itertools.pairwise(spelled)]
-    return "|" + "|".join(spelled) + "|" + "|".join(pairs) + "|"
-
-
-class Lexicon:
-    """What the corpus says at all, and how rare each word is in it.
-
-    A question term the corpus never uses may be a paraphrase ("许可" for "持证"), so it
-    cannot by itself refuse; one the corpus uses elsewhere but the evidence lacks
-    (成都 in a sentence about Chongqing) marks the evidence as answering another question.
-    """
-
-    def __init__(self, sentences: list[str]) -> None:
-        self.sentences = [normalize_query(s).lower() for s in sentences]
-        self.text = "\n".join(self.sentences)
-        self.spelled = _pinyin(self.text)
-        self.glossary = Glossary(sentences)
-
-    def knows(self, term: str) -> bool:
-        return term.lower() in self.text
-
-    def knows_pinyin(self, name: str) -> bool:
-        return f"|{name}|" in self.spelled
-
-    @lru_cache(maxsize=8192)  # noqa: B019  (one lexicon per index, lives as long as it)
-    def df(self, term: str) -> int:
-        """How many sentences of the corpus use ``term``."""
-        term = term.lower()
-        return sum(1 for s in self.sentences if term in s)
-
-    def idf(self, term: str) -> float:
-        return math.log((len(self.sentences) + 1) / (self.df(term) + 1)) + 1.0
-
-
-def _general_frequency(word: str) -> int:
-    """The word's frequency in jieba's dictionary of general Chinese (0 when unknown)."""
-    from qa.text import _jieba
-
-    return int(_jieba().dt.FREQ.get(word, 0))
 
 
 def context_of(doc: Document, sentence: Sentence) -> str:
@@ -155,140 +122,16 @@ def missing_terms(question: Question, context: str, doc: Document, lexicon: Lexi
     for term in question.soft_terms:
         if (
             0 < lexicon.df(term) <= RARE_DF
-            and _general_frequency(term) < GENERAL_RARE_FREQ
+            and general_frequency(term) < GENERAL_RARE_FREQ
             and term.lower() not in near
             and not any(term[i : i + 2] in near for i in range(len(term) - 1))
             and term not in missing
         ):
             missing.append(term)
     if question.pinyin_terms:
-        spelled = _pinyin(norm)
+        spelled = pinyin_of(norm)
         missing += [n for n in question.pinyin_terms if lexicon.knows_pinyin(n) and f"|{n}|" not in spelled]
     return missing
-
-
-def soft_coverage(question: Question, text: str, lexicon: Lexicon) -> float:
-    """IDF-weighted share of the question's content words found in ``text`` (bigrams count half)."""
-    if not question.soft_terms:
-        return 0.0
-    norm = normalize_query(text)
-    got = total = 0.0
-    for term in question.soft_terms:
-        weight = lexicon.idf(term)
-        total += weight
-        if term in norm:
-            got += weight
-        elif any(term[i : i + 2] in norm for i in range(len(term) - 1)):
-            got += weight / 2
-    return got / total if total else 0.0
-
-
-def focus_coverage(question: Question, text: str) -> float:
-    """Share of the focus terms (what is measured) found in ``text``; 1.0 when there are none."""
-    if not question.focus_terms:
-        return 1.0
-    norm = normalize_query(text)
-    got = 0.0
-    for term in question.focus_terms:
-        if term in norm:
-            got += 1
-        elif any(term[i : i + 2] in norm for i in range(len(term) - 1)):
-            got += 0.5
-    return got / len(question.focus_terms)
-
-
-def matching_values(
-    question: Question, text: str, values: list[Value], lexicon: Lexicon | None = None
-) -> list[Value]:
-    """Values of the kind, unit and (rate or total) the question asks for, of the thing counted."""
-    if question.asked is Asked.PERCENT:
-        found = [v for v in values if v.kind is ValueKind.PERCENT]
-    elif question.asked is Asked.DATE:
-        found = [v for v in values if v.kind is ValueKind.DATE]
-    elif question.asked is Asked.QUANTITY:
-        # A count ("用户有多少") is not answered by a share (9%), unless a rate is asked.
-        kinds = (ValueKind.QUANTITY, ValueKind.PERCENT) if question.asks_rate else (ValueKind.QUANTITY,)
-        found = [v for v in values if v.kind in kinds]
-    else:
-        return []
-    if question.unit:
-        found = [v for v in found if _unit_fits(question.unit, v)]
-    elif question.unit_family:
-        found = [v for v in found if _in_family(question.unit_family, v)]
-    if not question.asks_rate and question.asked is not Asked.DATE:
-        found = [v for v in found if not _is_rate(text, v)]
-    if lexicon is not None and question.asked is not Asked.DATE:
-        found = [v for v in found if counts_asked_thing(question, text, v, lexicon)]
-    return found
-
-
-def counts_asked_thing(question: Question, text: str, value: Value, lexicon: Lexicon) -> bool:
-    """Whether the words around the value name what the question counts.
-
-    "多少个5G基站" is not answered by "端口数量超68万个", nor "how many subscribers" by
-    "53个城市": the figure must be of the thing asked about. Only terms the corpus uses
-    are required (a word it never uses may be a paraphrase or a typo).
-    """
-    window = value_window(text, value)
-    if question.language.value == "en":
-        glossary = lexicon.glossary
-        terms = [t for t in question.counted if glossary.df(t) > 0]
-        return not terms or any(contains(glossary.stems(window), t) for t in terms)
-    if question.unit in _TIME_UNITS:
-        return True  # "统计了几年": what is counted is time itself
-    terms = [t for t in question.focus_terms if lexicon.knows(t)]
-    # One of them next to the figure (基站 vs "端口数量超68万个"); the question's other
-    # nouns are often generic (规模, 数量) or name the owner stated earlier in the sentence.
-    unit = value.unit.strip().lstrip("余多")
-    return (
-        not terms
-        or any(_has_part(t, window) for t in terms)
-        or (bool(unit) and unit not in _COUNT_UNITS and any(t.startswith(unit) for t in question.counted))
-    )
-
-
-def _has_part(term: str, text: str) -> bool:
-    """The term, or one of its two-character parts (用户数 ~ 用户), in ``text``."""
-    norm = _normalized(text)
-    return term in norm or any(term[i : i + 2] in norm for i in range(len(term) - 1))
-
-
-@lru_cache(maxsize=16384)
-def _normalized(text: str) -> str:
-    return normalize_query(text)
-
-
-def value_window(text: str, value: Value, min_lead: int = 8) -> str:
-    """The value's clause, with the clause before when this one barely precedes the value ("增长92倍")."""
-    lo, hi = clause_bounds(text, value.start)
-    if value.start - lo < min_lead and lo > 0:
-        lo = clause_bounds(text, lo - 1)[0]
-    return text[lo:hi]
-
-
-def _unit_fits(asked: str, value: Value) -> bool:
-    unit = value.unit.strip()
-    if asked in _STRICT_UNITS:
-        return unit.upper().endswith(asked.upper())
-    if asked in _COUNT_UNITS:
-        return unit == "" or unit.endswith(asked) or unit.lstrip("余") in COUNT_FAMILY
-    return unit == "" or unit.endswith(asked)
-
-
-def _in_family(family: tuple[str, ...], value: Value) -> bool:
-    unit = value.unit.strip().lstrip("余")
-    if value.kind is ValueKind.PERCENT:
-        return False
-    return any(unit == u or (u and unit.endswith(u)) for u in family)
-
-
-def _is_rate(text: str, value: Value) -> bool:
-    lo, _ = clause_bounds(text, value.start)
-    if text[max(lo, value.start - 1) : value.start] in ("至", "到"):
-        return False  # "从9%提升至84%": 84% is where it ended, not a growth rate
-    return (value.kind is ValueKind.PERCENT and bool(_RATE_MARK.search(text[lo : value.start]))) or bool(
-        re.search(r"每|年均|平均|人均", text[lo : value.start])
-    )
 
 
 def kind_present(question: Question, text: str, values: list[Value]) -> bool:
@@ -330,7 +173,7 @@ def _names_role(question: Question, context: str, lexicon: Lexicon) -> bool:
     if question.language.value == "en":
         # Exact stems: a prefix match would take "direct" (指示) for "director".
         return all(t in lexicon.glossary.stems(context) for t in question.counted)
-    return all(_has_part(t, context) for t in question.focus_terms)
+    return all(has_part(t, context) for t in question.focus_terms)
 
 
 def _has_person(text: str) -> bool:
@@ -347,7 +190,7 @@ def _has_person(text: str) -> bool:
 def _looks_like_name(word: str) -> bool:
     """A surname and a given name that is not a common word (高水平 is 高 + 水平, not a name)."""
     given = word[1:]
-    return word[0] in _SURNAMES and not (len(given) >= 2 and _general_frequency(given) >= _COMMON_WORD_FREQ)
+    return word[0] in _SURNAMES and not (len(given) >= 2 and general_frequency(given) >= COMMON_WORD_FREQ)
 
 
 def score_candidate(question: Question, cand: Candidate, doc: Document, lexicon: Lexicon) -> None:
@@ -362,7 +205,7 @@ def score_candidate(question: Question, cand: Candidate, doc: Document, lexicon:
     else:
         cand.soft = soft_coverage(question, text + " " + cand.sentence.section, lexicon)
     cand.missing = missing_terms(question, context, doc, lexicon)
-    if question.asked.wants_value and question.language.value == "zh" and question.unit not in _TIME_UNITS:
+    if question.asked.wants_value and question.language.value == "zh" and question.unit not in TIME_UNITS:
         # What a figure is of ("专用通道的总带宽") must be named by its own sentence or
         # section, not by its neighbours; generic words (规模, 数量) are paraphrased freely.
         own = text + " " + cand.sentence.section
@@ -371,8 +214,8 @@ def score_candidate(question: Question, cand: Candidate, doc: Document, lexicon:
             for t in question.focus_terms
             if lexicon.knows(t)
             and t not in _GENERIC_MEASURES
-            and _general_frequency(t) < _COMMON_WORD_FREQ
-            and not _has_part(t, own)
+            and general_frequency(t) < COMMON_WORD_FREQ
+            and not has_part(t, own)
             and t not in cand.missing
         ]
     cand.values = matching_values(question, text, find_values(text), lexicon)
@@ -417,33 +260,11 @@ def best_value(question: Question, cand: Candidate, lexicon: Lexicon) -> Value |
             overlap = soft_coverage(question, text[lo:hi], lexicon)
         unit = 0.5 if question.unit and value.unit.strip().lstrip("余").endswith(question.unit) else 0.0
         # "2776个基站" answers 多少个基站 where "30余个区县" in the same clause does not.
-        named = 0.5 if _names_counted(question, text[value.end : value.end + 6], lexicon) else 0.0
+        named = 0.5 if names_counted(question, text[value.end : value.end + 6], lexicon) else 0.0
         fit = focus + 0.5 * overlap + unit + named + cand.value_sim(value) + 0.05 * is_end_state(text, value)
         return (round(fit, 4), -value.start)
 
     return max(cand.values, key=rank)
-
-
-def _names_counted(question: Question, after: str, lexicon: Lexicon) -> bool:
-    """Whether the words right after a figure name what the question counts."""
-    after = _CLAUSE_END.split(after, maxsplit=1)[0]
-    if not after:
-        return False
-    if question.language.value == "en":
-        stems = lexicon.glossary.stems(after)
-        return bool(question.counted) and contains(stems, question.counted[-1])
-    terms = [t for t in [*question.focus_terms, *question.counted] if len(t) >= 2]
-    return any(after.startswith(t[:2]) for t in terms)
-
-
-def clause_bounds(text: str, offset: int) -> tuple[int, int]:
-    """The clause of ``text`` around ``offset``: between clause marks, the end mark kept out."""
-    lo = 0
-    for mark in _CLAUSE_END.finditer(text, 0, offset):
-        lo = mark.end()
-    after = _CLAUSE_END.search(text, offset)
-    hi = after.start() if after else len(text)
-    return lo, hi
 
 
 def trim(

@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer.evidence import (
-    Lexicon,
-    _has_new_place,
-    _has_person,
-    clause_bounds,
-    context_of,
-    counts_asked_thing,
-    focus_coverage,
-    kind_present,
-    matching_values,
-    missing_terms,
-    soft_coverage,
-    value_window,
-)
+from qa.answer.evidence import _has_new_place, _has_person, context_of, kind_present, missing_terms
+from qa.answer.figures import clause_bounds, counts_asked_thing, matching_values, value_window
+from qa.answer.lexicon import Lexicon, focus_coverage, soft_coverage
 from qa.answer.question import analyze
 from qa.answer.values import find_values
 from qa.schemas import Document, Sentence
