@@ -151,12 +151,12 @@ def kind_present(question: Question, text: str, values: list[Value]) -> bool:
 
 def _has_new_place(text: str, question: Question) -> bool:
     """A place the question does not already name ("设在重庆哪个区" is not answered by 重庆)."""
-    from qa.answer.question import _posseg
+    from qa.answer.terms import posseg
 
     named = normalize_query(question.text)
     return any(
         p.flag == "ns" and p.word not in named and p.word.rstrip("市省县区") not in named
-        for p in _posseg().cut(text)
+        for p in posseg().cut(text)
     )
 
 
@@ -177,13 +177,13 @@ def _names_role(question: Question, context: str, lexicon: Lexicon) -> bool:
 
 
 def _has_person(text: str) -> bool:
-    from qa.answer.question import _posseg
+    from qa.answer.terms import posseg
 
     # jieba's dictionary tags some common words nr (卫星, 建立健全), so a plain nr word
     # counts only when it starts with a surname; nrfg/nrt are its well-known names.
     return any(
         2 <= len(p.word) <= 4 and (p.flag in ("nrfg", "nrt") or (p.flag == "nr" and _looks_like_name(p.word)))
-        for p in _posseg().cut(text)
+        for p in posseg().cut(text)
     )
 
 

@@ -32,11 +32,11 @@ Turns are resolved in order, each against the *resolved* previous question, so a
 
 from __future__ import annotations
 
-import logging
 import re
-from functools import lru_cache
 
 from pydantic import BaseModel, Field
+
+from qa.answer.terms import posseg
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _EN_LOWER = re.compile(r"[a-z]{3,}")
@@ -86,15 +86,6 @@ class Resolution(BaseModel):
     candidates: list[str] = Field(description="Questions to try in order; the first the report answers wins.")
 
 
-@lru_cache(maxsize=1)
-def _posseg():  # type: ignore[no-untyped-def]
-    import jieba
-    import jieba.posseg
-
-    jieba.setLogLevel(logging.WARNING)
-    return jieba.posseg
-
-
 def _is_chinese(text: str) -> bool:
     return len(_CJK.findall(text)) >= max(1, len(_EN_WORD.findall(text)))
 
@@ -132,7 +123,7 @@ def _has_subject(core: str) -> bool:
     if _is_chinese(core):
         if core.startswith(_ZH_PRONOUNS):
             return False
-        tokens = [t for t in _posseg().cut(core) if t.word.strip()]
+        tokens = [t for t in posseg().cut(core) if t.word.strip()]
         return bool(tokens) and not tokens[0].flag.startswith(_ZH_NO_SUBJECT_FLAGS)
     return not (_EN_PRONOUN.search(core) or _EN_NO_SUBJECT.match(core))
 
@@ -151,7 +142,7 @@ def split_frame(question: str) -> tuple[str, str]:
     if not match:
         return text, ""
     start, pos, spans = match.start(), 0, []
-    for token in _posseg().cut(text):
+    for token in posseg().cut(text):
         spans.append((pos, token.flag))
         pos += len(token.word)
     before = [(s, f) for s, f in spans if s < match.start()]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer.question import COUNT_FAMILY, Asked, analyze, is_pinyin
+from qa.answer.question import COUNT_FAMILY, Asked, analyze
+from qa.answer.terms import is_pinyin
 from qa.text import EN_STOPWORDS, Language
 
 
