@@ -56,6 +56,13 @@ def _t2s():  # type: ignore[no-untyped-def]
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _tw2sp():  # type: ignore[no-untyped-def]
+    import opencc
+
+    return opencc.OpenCC("tw2sp")
+
+
 @lru_cache(maxsize=16384)
 def normalize_query(text: str) -> str:
     """NFKC width folding and traditional -> simplified, for matching only (never for quoting).
@@ -65,7 +72,10 @@ def normalize_query(text: str) -> str:
     """
     folded = unicodedata.normalize("NFKC", text)
     if _CJK_CHAR.search(folded):
-        folded = _t2s().convert(folded)
+        simplified = _t2s().convert(folded)
+        # Traditional text also gets Taiwan phrasing mapped (網路頻寬 → 网络带宽, 寬頻 → 宽带);
+        # only then: on simplified text tw2sp would turn 什么 into 什幺.
+        folded = _tw2sp().convert(folded) if simplified != folded else simplified
     return folded.strip()
 
 

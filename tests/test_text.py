@@ -36,8 +36,10 @@ def test_detect_language_traditional_chinese():
     ("raw", "expected"),
     [
         ("重慶", "重庆"),
-        ("重慶市資訊通信業", "重庆市资讯通信业"),
-        ("互聯網直聯頻寬", "互联网直联频宽"),
+        ("重慶市資訊通信業", "重庆市信息通信业"),  # Taiwan phrasing mapped too (資訊 → 信息)
+        ("互聯網直聯頻寬", "互联网直联带宽"),
+        ("寬頻用戶", "宽带用户"),
+        ("叫什麼名字", "叫什么名字"),
         ("５Ｇ基站", "5G基站"),
         ("ＡＢＣ１２３", "ABC123"),
         ("带宽有多大？", "带宽有多大?"),
@@ -52,8 +54,10 @@ def test_normalize_query(raw, expected):
     assert normalize_query(raw) == expected
 
 
-def test_normalize_query_keeps_simplified_unchanged():
-    text = "重庆和成都的互联网直联带宽有多大?"
+@pytest.mark.parametrize("text", ["重庆和成都的互联网直联带宽有多大?", "局长叫什么名字?", "软体和网路"])
+def test_normalize_query_keeps_simplified_unchanged(text):
+    # Taiwan-phrase mapping runs on traditional text only: on simplified text OpenCC's
+    # tw2sp would turn 什么 into 什幺.
     assert normalize_query(text) == text
 
 

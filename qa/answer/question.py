@@ -155,6 +155,7 @@ _RATE_ASKED = re.compile(
 )
 
 
+_GROWTH_ASKED = re.compile(r"增长|增速|增幅|增加|提升|growth|grow|increase", re.I)
 _PUBLICATION = re.compile(r"发布|发表|刊发|上线|publish|release|posted|\bdated?\b", re.I)
 
 
@@ -245,6 +246,8 @@ def _unit_family(text: str, asked: Asked, unit: str | None) -> tuple[str, ...]:
         return ()
     if _HOW_MANY.search(text):
         return COUNT_FAMILY
+    if _GROWTH_ASKED.search(text):
+        return ()  # "收入年均增长多少" asks a growth rate, not an amount in 元
     for pattern, family in _ATTRIBUTE_UNITS:
         if pattern.search(text):
             return family
