@@ -52,7 +52,16 @@ def matching_values(
         found = [v for v in found if not _is_rate(text, v)]
     if lexicon is not None and question.asked is not Asked.DATE:
         found = [v for v in found if counts_asked_thing(question, text, v, lexicon)]
+    elif lexicon is not None and question.language.value == "en" and not question.asks_publication:
+        found = [v for v in found if _dates_asked_thing(question, text, v, lexicon)]
     return found
+
+
+def _dates_asked_thing(question: Question, text: str, value: Value, lexicon: Lexicon) -> bool:
+    """A date answers "when did the villages get 5G" only in a clause about villages."""
+    terms = [t for t in question.en_terms if lexicon.glossary.df(t) > 0]
+    stems = lexicon.glossary.stems(value_window(text, value))
+    return not terms or any(contains(stems, t) for t in terms)
 
 
 def counts_asked_thing(question: Question, text: str, value: Value, lexicon: Lexicon) -> bool:

@@ -32,7 +32,7 @@ _GLOSS_NOISE = frozenset(
 _QUESTION_NOISE = frozenset(
     "what which how many much who whom whose when where why does did number total amount "
     "figure figures value level many report reports mention mentioned state stated "
-    "chongqing city".split()
+    "chongqing city all every each some any".split()
 )
 MIN_PREFIX = 4
 # "variant of 標誌|标志[biao1 zhi4]": the meaning is under the other spelling.

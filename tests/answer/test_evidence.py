@@ -300,3 +300,9 @@ def test_unit_that_begins_the_asked_noun_counts_it(lexicon):
     text = "工业互联网标识解析国家顶级节点接入二级节点共55,服务西部10省(自治区、直辖市)。"
     q = analyze("顶级节点的服务范围覆盖西部多少个省级地区?")
     assert counts_asked_thing(q, text, value(text, "10省"), lexicon)
+
+
+def test_english_date_must_sit_in_a_clause_about_the_question(lexicon):
+    text = "重庆成为2024中国5G运营省市传播建设10强之一。"
+    asked_villages = analyze("When did all Chongqing villages get 5G?")
+    assert matching_values(asked_villages, text, find_values(text), lexicon) == []
