@@ -14,11 +14,13 @@ import re
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from qa.schemas import Chunk, Clause, Document, Sentence
+from qa.text import CLAUSE_END, COLONS, COMMAS, SEMICOLONS, SENTENCE_END, marks
 
 # Paragraphs first, then sentence ends, then clause marks; this report uses ASCII commas
 # and semicolons inside Chinese text, so both the full-width and the ASCII forms are listed.
-SEPARATORS = ["\n\n", "\n", "。", "！", "？", "!", "?", "；", ";", "，", ",", "、", " ", ""]
-_SENTENCE = re.compile(r"[^\n。!?;！？；]*(?:[。!?;！？；]+[”’」』\"']?|\n|$)|[^\n]+")
+SEPARATORS = ["\n\n", "\n", *SENTENCE_END, *SEMICOLONS, *COMMAS, "、", " ", ""]
+_ENDS = re.escape(SENTENCE_END + SEMICOLONS)
+_SENTENCE = re.compile(rf"[^\n{_ENDS}]*(?:[{_ENDS}]+[”’」』\"']?|\n|$)|[^\n]+")
 _LATIN_STOP = re.compile(r"(?<=[a-z\)])\.\s+(?=[A-Z])")
 
 
@@ -88,7 +90,8 @@ def split_sentences(doc: Document, chunks: list[Chunk]) -> list[Sentence]:
     return sentences
 
 
-_CLAUSE_MARK = re.compile(r"[,，;；。!?！？]|[:：](?!\d)")
+# A colon before a digit is a time (18:06), not a clause mark.
+_CLAUSE_MARK = re.compile(marks(SENTENCE_END + SEMICOLONS + COMMAS) + "|" + marks(COLONS) + r"(?!\d)")
 
 
 def split_value_clauses(sentences: list[Sentence], first_pos: int = 0) -> list[Clause]:
@@ -100,7 +103,7 @@ def split_value_clauses(sentences: list[Sentence], first_pos: int = 0) -> list[C
         text = sentence.text
         bounds = [0, *(m.end() for m in _CLAUSE_MARK.finditer(text)), len(text)]
         for lo, hi in itertools.pairwise(bounds):
-            piece = text[lo:hi].rstrip(",;:。!?，；：！？")
+            piece = text[lo:hi].rstrip(CLAUSE_END)
             if piece.strip() and find_values(piece):
                 lead = len(piece) - len(piece.lstrip())
                 clauses.append(

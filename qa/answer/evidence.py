@@ -28,7 +28,7 @@ from qa.answer.lexicon import (
 from qa.answer.question import Asked, Question
 from qa.answer.values import Value, find_values, is_end_state
 from qa.schemas import Document, Sentence
-from qa.text import normalize_query
+from qa.text import COMMAS, SEMICOLONS, SENTENCE_END, marks, normalize_query
 
 W_SOFT = 0.30
 
@@ -96,8 +96,8 @@ def context_of(doc: Document, sentence: Sentence) -> str:
     para_start = doc.text.rfind("\n\n", 0, sentence.start)
     para_start = 0 if para_start < 0 else para_start + 2
     head = doc.text[para_start : sentence.start]
-    first = re.split(r"(?<=[。!?！？])", head, maxsplit=1)[0] if head else ""
-    pieces = [p for p in re.split(r"(?<=[。!?！？;；])", head) if p.strip()]
+    first = re.split(f"(?<={marks(SENTENCE_END)})", head, maxsplit=1)[0] if head else ""
+    pieces = [p for p in re.split(f"(?<={marks(SENTENCE_END + SEMICOLONS)})", head) if p.strip()]
     before = pieces[-1] if pieces else ""
     return f"{first}\n{before}\n{sentence.text}"
 
@@ -277,7 +277,7 @@ def trim(
     is too short to say what the value is of.
     """
     text = cand.sentence.text
-    end = len(text.rstrip("。;；,，"))
+    end = len(text.rstrip("。" + SEMICOLONS + COMMAS))
     if len(text) <= max_chars or value is None:
         return 0, end
     lo, hi = clause_bounds(text, value.start)

@@ -13,8 +13,9 @@ from qa.answer.gloss import contains
 from qa.answer.lexicon import Lexicon, has_part
 from qa.answer.question import COUNT_FAMILY, Asked, Question
 from qa.answer.values import Value, ValueKind
+from qa.text import CLAUSE_END, marks
 
-_CLAUSE_END = re.compile(r"[,，;；:：。!?！？]")
+_CLAUSE_END = re.compile(marks(CLAUSE_END))
 
 
 _STRICT_UNITS = ("元", "倍", "GB", "%")

@@ -44,13 +44,13 @@ _EN_WORD = re.compile(r"[A-Za-z0-9]+(?:[-'.][A-Za-z0-9]+)*")
 _ZH_LEAD = re.compile(
     r"^(?:那么|那(?![个些里儿样])|还有|另外|此外|以及|而且|而|再问一下|再问|同样地?)[,，、\s]*"
 )
-_ZH_TAIL = re.compile(r"(?:的情况|情况)?(?:呢|怎么样|怎样|如何|又如何|又怎样)[??!!。.\s]*$")
+_ZH_TAIL = re.compile(r"(?:的情况|情况)?(?:呢|怎么样|怎样|如何|又如何|又怎样)[?？!！。.\s]*$")
 _EN_LEAD = re.compile(
     r"^(?:and\s+what\s+about|and\s+how\s+about|what\s+about|how\s+about|what\s+of|and|also|so|then|"
     r"same\s+for|ok(?:ay)?,?)\b[,\s]*",
     re.I,
 )
-_EN_TAIL = re.compile(r"(?:,?\s*then)?[\s??.!]*$", re.I)
+_EN_TAIL = re.compile(r"(?:,?\s*then)?[\s?？.!！]*$", re.I)
 _PUNCT_TAIL = re.compile(r"[\s?？!！。.,，;；]+$")
 _ZH_QUESTION = re.compile(
     r"多少|几[个家座条项类次倍年户万亿月号天成]?|哪|什么|何时|何地|为何|谁|是否|吗|怎么|怎样|如何|为什么"

@@ -14,9 +14,10 @@ from qa.answer.answerer import Answerer
 from qa.answer.followup import Resolution, resolve_conversation
 from qa.config import SearchMode
 from qa.schemas import AskResponse
+from qa.text import CLAUSE_END
 
 _MARKER = re.compile(r"\[\d+\]")
-_CLAUSE_END = frozenset(",。;:!?，；：！？、")
+_CLAUSE_END = frozenset(CLAUSE_END + "、")
 MAX_PIECE_CHARS = 32
 _TOKEN = re.compile(r"[\u3400-\u9fff]|[A-Za-z0-9]+|[^\sA-Za-z0-9\u3400-\u9fff]")
 

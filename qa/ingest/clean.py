@@ -13,20 +13,23 @@ import re
 from dataclasses import dataclass
 
 from qa.schemas import Document, Section
+from qa.text import COLONS, SEMICOLONS, SENTENCE_END, marks
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_GAP = re.compile(rf"(?<=[{CJK}])[ \t\u3000\u00a0]+(?=[{CJK}])")
-_BREADCRUMB = re.compile(r"^(当前位置|您的位置|你的位置|当前页面|current location|you are here)\s*[::]", re.I)
+_BREADCRUMB = re.compile(
+    r"^(当前位置|您的位置|你的位置|当前页面|current location|you are here)\s*" + marks(COLONS), re.I
+)
 _CHROME_TOKEN = re.compile(r"【[^】]{1,8}】|\[[^\]\d]{1,12}\]")
 _CHROME_WORDS = re.compile(
     r"(返回顶部|关闭窗口|打印本页|打印此页|分享到|收藏本页|back to top|print this page)", re.I
 )
 _DATE_LINE = re.compile(
-    r"^(?:发布时间|发布日期|发文日期|日期|时间|published|date)\s*[::]\s*"
+    r"^(?:发布时间|发布日期|发文日期|日期|时间|published|date)\s*" + marks(COLONS) + r"\s*"
     r"(?P<date>\d{4}[-/年.]\d{1,2}[-/月.]\d{1,2}日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)",
     re.I,
 )
-_SENTENCE_END = tuple("。!?;:!?;:…")
+_SENTENCE_END = tuple(SENTENCE_END + SEMICOLONS + COLONS + "…")
 _TITLE_SCAN_LINES = 6
 
 

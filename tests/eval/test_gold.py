@@ -90,7 +90,7 @@ def test_robustness_cases_cover_each_kind(gold):
     robust = [i.question for i in gold if i.type is QuestionType.ROBUSTNESS]
     traditional = [q for q in robust if normalize_query(q) != q and re.search(r"[\u4e00-\u9fff]", q)]
     mixed = [q for q in robust if re.search(r"[\u4e00-\u9fff]", q) and re.search(r"[A-Za-z]{3,}", q)]
-    keywords = [q for q in robust if " " in q and not re.search(r"[??]", q)]
+    keywords = [q for q in robust if " " in q and not re.search(r"[?？]", q)]
     chatty = [q for q in robust if len(q) >= 80]
     assert traditional and mixed and keywords and chatty
 

@@ -242,3 +242,17 @@ def test_explicit_heading_flags_override_inference():
 )
 def test_looks_like_heading(line, expected):
     assert looks_like_heading(line, 24) is expected
+
+
+def test_full_width_colons_mark_breadcrumbs_and_dates():
+    """Most Chinese pages write "发布时间：" with a full-width colon; the report happens to use ASCII."""
+    doc = clean(
+        [
+            "当前位置：首页 > 新闻",
+            "报告标题",
+            "发布时间：2024-01-02 08:30",
+            "正文第一段，内容很长很长很长很长很长。",
+        ]
+    )
+    assert doc.published == "2024-01-02 08:30"
+    assert "当前位置" not in doc.text
