@@ -103,6 +103,11 @@ def _jieba():  # type: ignore[no-untyped-def]
     return jieba
 
 
+def word_frequency(word: str) -> int:
+    """The word's frequency in jieba's dictionary of general Chinese (0 when unknown)."""
+    return int(_jieba().dt.FREQ.get(word, 0))
+
+
 TOKENIZER_VERSION = 2  # bump when tokens change: the BM25 index must be rebuilt
 _ALNUM = re.compile(r"[a-z0-9]+(?:[-+.][a-z0-9]+)*")
 

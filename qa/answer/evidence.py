@@ -20,15 +20,15 @@ from qa.answer.lexicon import (
     RARE_DF,
     Lexicon,
     focus_coverage,
-    general_frequency,
     has_part,
     pinyin_of,
     soft_coverage,
 )
 from qa.answer.question import Asked, Question
+from qa.answer.terms import tagged
 from qa.answer.values import Value, find_values, is_end_state
 from qa.schemas import Document, Sentence
-from qa.text import COMMAS, SEMICOLONS, SENTENCE_END, marks, normalize_query
+from qa.text import COMMAS, SEMICOLONS, SENTENCE_END, marks, normalize_query, word_frequency
 
 W_SOFT = 0.30
 
@@ -122,7 +122,7 @@ def missing_terms(question: Question, context: str, doc: Document, lexicon: Lexi
     for term in question.soft_terms:
         if (
             0 < lexicon.df(term) <= RARE_DF
-            and general_frequency(term) < GENERAL_RARE_FREQ
+            and word_frequency(term) < GENERAL_RARE_FREQ
             and term.lower() not in near
             and not any(term[i : i + 2] in near for i in range(len(term) - 1))
             and term not in missing
@@ -151,12 +151,10 @@ def kind_present(question: Question, text: str, values: list[Value]) -> bool:
 
 def _has_new_place(text: str, question: Question) -> bool:
     """A place the question does not already name ("设在重庆哪个区" is not answered by 重庆)."""
-    from qa.answer.terms import posseg
-
     named = normalize_query(question.text)
     return any(
-        p.flag == "ns" and p.word not in named and p.word.rstrip("市省县区") not in named
-        for p in posseg().cut(text)
+        flag == "ns" and word not in named and word.rstrip("市省县区") not in named
+        for word, flag in tagged(text)
     )
 
 
@@ -177,20 +175,18 @@ def _names_role(question: Question, context: str, lexicon: Lexicon) -> bool:
 
 
 def _has_person(text: str) -> bool:
-    from qa.answer.terms import posseg
-
     # jieba's dictionary tags some common words nr (卫星, 建立健全), so a plain nr word
     # counts only when it starts with a surname; nrfg/nrt are its well-known names.
     return any(
-        2 <= len(p.word) <= 4 and (p.flag in ("nrfg", "nrt") or (p.flag == "nr" and _looks_like_name(p.word)))
-        for p in posseg().cut(text)
+        2 <= len(word) <= 4 and (flag in ("nrfg", "nrt") or (flag == "nr" and _looks_like_name(word)))
+        for word, flag in tagged(text)
     )
 
 
 def _looks_like_name(word: str) -> bool:
     """A surname and a given name that is not a common word (高水平 is 高 + 水平, not a name)."""
     given = word[1:]
-    return word[0] in _SURNAMES and not (len(given) >= 2 and general_frequency(given) >= COMMON_WORD_FREQ)
+    return word[0] in _SURNAMES and not (len(given) >= 2 and word_frequency(given) >= COMMON_WORD_FREQ)
 
 
 def score_candidate(question: Question, cand: Candidate, doc: Document, lexicon: Lexicon) -> None:
@@ -214,7 +210,7 @@ def score_candidate(question: Question, cand: Candidate, doc: Document, lexicon:
             for t in question.focus_terms
             if lexicon.knows(t)
             and t not in _GENERIC_MEASURES
-            and general_frequency(t) < COMMON_WORD_FREQ
+            and word_frequency(t) < COMMON_WORD_FREQ
             and not has_part(t, own)
             and t not in cand.missing
         ]

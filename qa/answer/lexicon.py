@@ -71,13 +71,6 @@ class Lexicon:
         return math.log((len(self.sentences) + 1) / (self.df(term) + 1)) + 1.0
 
 
-def general_frequency(word: str) -> int:
-    """The word's frequency in jieba's dictionary of general Chinese (0 when unknown)."""
-    from qa.text import _jieba
-
-    return int(_jieba().dt.FREQ.get(word, 0))
-
-
 def soft_coverage(question: Question, text: str, lexicon: Lexicon) -> float:
     """IDF-weighted share of the question's content words found in ``text`` (bigrams count half)."""
     if not question.soft_terms:

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from qa.answer.gloss import stem_words
 from qa.answer.values import ValueKind, find_values
-from qa.text import EN_STOPWORDS, ZH_STOPWORDS, Language
+from qa.text import EN_STOPWORDS, ZH_STOPWORDS, Language, word_frequency
 
 _ALNUM = re.compile(r"[A-Za-z0-9]+(?:[-+.][A-Za-z0-9]+)*")
 
@@ -120,6 +120,12 @@ def posseg():  # type: ignore[no-untyped-def]
     return jieba.posseg
 
 
+@lru_cache(maxsize=4096)
+def tagged(text: str) -> tuple[tuple[str, str], ...]:
+    """(word, part of speech) pairs; memoized because candidate sentences recur in every answer."""
+    return tuple((p.word, p.flag) for p in posseg().cut(text))
+
+
 def _is_code(token: str) -> bool:
     """Model numbers and technology names (6G, 5G-A, 10G-PON, 8K); not "10-gigabit" or "14th"."""
     if not any(c.isdigit() for c in token) or not any(c.isalpha() for c in token):
@@ -168,7 +174,7 @@ def split_terms(text: str, language: Language) -> tuple[list[str], list[str], li
             continue
         if flag in ("ns", "nt"):
             entities.append(word)
-            if tags.get(word) == flag and _frequency(word) >= _COMMON_PLACE_FREQ:
+            if tags.get(word) == flag and word_frequency(word) >= _COMMON_PLACE_FREQ:
                 common.append(word)
         if flag.startswith(("n", "v", "a")) or flag in ("l", "i", "j"):
             soft.append(word)
@@ -222,12 +228,6 @@ def focus_terms(text: str) -> list[str]:
     if after and after[0] in tail[: len(after[0]) + 3]:
         return after[:1] + before[-1:]
     return before[-2:] if before else after[:2]
-
-
-def _frequency(word: str) -> int:
-    import jieba
-
-    return int(jieba.dt.FREQ.get(word, 0))
 
 
 def pinyin_names(text: str) -> list[str]:
