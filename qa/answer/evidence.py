@@ -102,7 +102,9 @@ def context_of(doc: Document, sentence: Sentence) -> str:
     return f"{first}\n{before}\n{sentence.text}"
 
 
-def missing_terms(question: Question, context: str, doc: Document, lexicon: Lexicon) -> list[str]:
+def missing_terms(
+    question: Question, context: str, doc: Document, lexicon: Lexicon, section: str = ""
+) -> list[str]:
     """The question's specific terms that the evidence lacks (the document's title counts)."""
     norm = normalize_query(context + "\n" + doc.title).lower()
     own = normalize_query(context.rsplit("\n", 1)[-1]).lower()
@@ -131,6 +133,19 @@ def missing_terms(question: Question, context: str, doc: Document, lexicon: Lexi
     if question.pinyin_terms:
         spelled = pinyin_of(norm)
         missing += [n for n in question.pinyin_terms if lexicon.knows_pinyin(n) and f"|{n}|" not in spelled]
+    if question.asked.wants_value and question.language.value == "zh" and question.unit not in TIME_UNITS:
+        # What a figure is of ("专用通道的总带宽") must be named by its own sentence or
+        # section, not by its neighbours; generic words (规模, 数量) are paraphrased freely.
+        alone = lines[-1] + " " + section
+        missing += [
+            t
+            for t in question.focus_terms
+            if lexicon.knows(t)
+            and t not in _GENERIC_MEASURES
+            and word_frequency(t) < COMMON_WORD_FREQ
+            and not has_part(t, alone)
+            and t not in missing
+        ]
     return missing
 
 
@@ -200,20 +215,7 @@ def score_candidate(question: Question, cand: Candidate, doc: Document, lexicon:
         cand.soft = max(alone, (1 - W_CONTEXT) * alone + W_CONTEXT * cover(question.en_terms, context))
     else:
         cand.soft = soft_coverage(question, text + " " + cand.sentence.section, lexicon)
-    cand.missing = missing_terms(question, context, doc, lexicon)
-    if question.asked.wants_value and question.language.value == "zh" and question.unit not in TIME_UNITS:
-        # What a figure is of ("专用通道的总带宽") must be named by its own sentence or
-        # section, not by its neighbours; generic words (规模, 数量) are paraphrased freely.
-        own = text + " " + cand.sentence.section
-        cand.missing += [
-            t
-            for t in question.focus_terms
-            if lexicon.knows(t)
-            and t not in _GENERIC_MEASURES
-            and word_frequency(t) < COMMON_WORD_FREQ
-            and not has_part(t, own)
-            and t not in cand.missing
-        ]
+    cand.missing = missing_terms(question, context, doc, lexicon, section=cand.sentence.section)
     cand.values = matching_values(question, text, find_values(text), lexicon)
     cand.kind_ok = kind_present(question, text, cand.values)
     if cand.kind_ok and question.asked is Asked.PERSON:
