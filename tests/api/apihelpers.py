@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import uvicorn
 
 from qa.config import ROOT, Settings
+from qa.loadtest import wait_ready
 
 OPEN = {"rate_limit_per_min": 0}  # most tests send many requests from one address
 
@@ -102,17 +102,10 @@ class ServeProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"qa serve exited {self.proc.returncode}: {self.stderr()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        raise AssertionError(f"qa serve not ready in {timeout}s: {self.stderr()[-2000:]}")
+        try:
+            wait_ready(self.url, self.proc, timeout)  # the loader's own wait (qa.loadtest)
+        except SystemExit as exc:
+            raise AssertionError(f"qa serve: {exc}: {self.stderr()[-2000:]}") from exc
 
     def stderr(self) -> str:
         return self.err_path.read_text(encoding="utf-8", errors="replace")
