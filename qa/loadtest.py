@@ -177,9 +177,7 @@ def check_loopback(url: str) -> None:
 
 
 def start_server(keep_rate_limit: bool, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = dict(os.environ)
     if not keep_rate_limit:
         env["QA_RATE_LIMIT_PER_MIN"] = "0"
@@ -193,7 +191,15 @@ def start_server(keep_rate_limit: bool, log: Path) -> tuple[subprocess.Popen[byt
     return proc, f"http://127.0.0.1:{port}"
 
 
-def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, timeout: float) -> None:
+def free_port() -> int:
+    """A loopback port nobody listens on (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, timeout: float, poll: float = 0.5) -> None:
+    """Until ``url`` answers /readyz 200; SystemExit if ``proc`` exits first or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -203,7 +209,7 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, timeout: float) -
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.5)
+        time.sleep(poll)
     raise SystemExit(f"error: {url} not ready after {timeout:.0f}s")
 
 

@@ -11,15 +11,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
-
 from qa.bench.models import BuildResult
+from qa.loadtest import free_port, wait_ready
 
 # The service as measured: every rate and concurrency limit above the load the bench applies.
 SERVICE_ENV = {
@@ -76,12 +74,6 @@ def export_onnx(logs: Path) -> float:
     return round(seconds, 2)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Service:
     """``qa serve`` on a free loopback port; start-up timed from process start to /readyz 200."""
 
@@ -100,19 +92,13 @@ class Service:
         )
 
     def wait_ready(self, timeout: float) -> float:
-        """Seconds from process start until /readyz answered 200."""
-        deadline = self.began + timeout
-        while time.perf_counter() < deadline:
-            if self.proc.poll() is not None:
-                tail = self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
-                raise SystemExit(f"error: the service exited ({self.proc.returncode}) before ready:\n{tail}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return time.perf_counter() - self.began
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise SystemExit(f"error: the service was not ready after {timeout:.0f} s (log: {self.log})")
+        """Seconds from process start until /readyz answered 200 (polled often: it is timed)."""
+        try:
+            wait_ready(self.url, self.proc, timeout - (time.perf_counter() - self.began), poll=0.05)
+        except SystemExit as exc:
+            tail = self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
+            raise SystemExit(f"{exc} (log: {self.log}):\n{tail}") from exc
+        return time.perf_counter() - self.began
 
     def peak_rss_mb(self) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():

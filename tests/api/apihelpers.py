@@ -16,7 +16,7 @@ from typing import Any
 import uvicorn
 
 from qa.config import ROOT, Settings
-from qa.loadtest import wait_ready
+from qa.loadtest import free_port, wait_ready
 
 OPEN = {"rate_limit_per_min": 0}  # most tests send many requests from one address
 
@@ -73,12 +73,6 @@ def copy_index(engine: Any, dest: Path) -> Path:
     """A private copy of the session index (a real build) that a test may damage or replace."""
     shutil.copytree(engine.settings.index_dir, dest)
     return dest
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ServeProcess:

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 from typer.testing import CliRunner
 
 from qa.cli import app
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from qa.loadtest import free_port
 
 
 def test_missing_gold_file_is_a_one_line_error(tmp_path):
@@ -31,7 +24,7 @@ def test_malformed_gold_file_names_the_line(tmp_path):
 
 
 def test_unreachable_service_is_a_one_line_error():
-    result = CliRunner().invoke(app, ["eval", "--url", f"http://127.0.0.1:{_free_port()}", "--limit", "1"])
+    result = CliRunner().invoke(app, ["eval", "--url", f"http://127.0.0.1:{free_port()}", "--limit", "1"])
     assert result.exit_code == 2
     assert "cannot reach the service" in result.output
 

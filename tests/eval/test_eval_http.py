@@ -8,7 +8,6 @@ thread on a free loopback port and loads the index the session ``engine`` fixtur
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 
@@ -19,6 +18,7 @@ from typer.testing import CliRunner
 from qa.config import SearchMode, Settings
 from qa.eval.backends import HttpBackend, ServiceError
 from qa.eval.runner import run_eval
+from qa.loadtest import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -48,12 +48,6 @@ def _post(url: str, **kwargs) -> httpx.Response:
         time.sleep(float(response.headers.get("Retry-After", "1")))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def service(engine):
     import uvicorn
@@ -61,7 +55,7 @@ def service(engine):
     from qa.api import create_app
 
     settings = Settings(index_dir=engine.settings.index_dir, rebuild_on_start=False, _env_file=None)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings, wait=True), host="127.0.0.1", port=port, log_level="warning")
     )
@@ -170,4 +164,4 @@ def test_search_endpoint_rejects_a_non_json_body(service):
 
 def test_http_backend_reports_an_unreachable_service():
     with pytest.raises(ServiceError, match="cannot reach the service"):
-        HttpBackend(f"http://127.0.0.1:{_free_port()}", ready_timeout=1)
+        HttpBackend(f"http://127.0.0.1:{free_port()}", ready_timeout=1)
