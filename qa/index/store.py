@@ -16,7 +16,6 @@ checked on load: a truncated or corrupted file is refused, never served.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -29,6 +28,7 @@ import faiss
 import numpy as np
 from pydantic import BaseModel
 
+from qa.checksums import sha256_file
 from qa.errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from qa.schemas import Chunk, Clause, Document, Sentence
 
@@ -83,14 +83,6 @@ class Index:
         for i, clause in enumerate(self.clauses):
             self.clauses_of_sentence.setdefault(clause.sentence_pos, []).append(i)
         self.vocabulary = frozenset(self.bm25.vocab_dict) if self.bm25 is not None else frozenset()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def current_build_dir(index_dir: Path) -> Path:
