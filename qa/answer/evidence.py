@@ -86,10 +86,6 @@ class Candidate:
         at = self.sentence.start + value.start
         return max((s for (lo, hi), s in self.clause_sims.items() if lo <= at < hi), default=0.0)
 
-    @property
-    def has_value(self) -> bool:
-        return bool(self.values)
-
 
 def context_of(doc: Document, sentence: Sentence) -> str:
     """The sentence with what names its subject: the sentence before it and its paragraph's first."""

@@ -166,10 +166,9 @@ def split_terms(text: str, language: Language) -> tuple[list[str], list[str], li
             if v.kind is ValueKind.QUANTITY and v.text[0].isdigit() and v.unit and v.text not in hard
         ]
     cjk_only = _ALNUM.sub(" ", text)
-    tagger = posseg()
-    tags = tagger.dt.word_tag_tab
-    for pair in tagger.cut(cjk_only):
-        word, flag = pair.word.strip(), pair.flag
+    tags = posseg().dt.word_tag_tab
+    for raw, flag in tagged(cjk_only):
+        word = raw.strip()
         if len(word) < 2 or word in ZH_STOPWORDS or not re.search(r"[\u4e00-\u9fff]", word):
             continue
         if flag in ("ns", "nt"):
@@ -199,13 +198,13 @@ def focus_terms(text: str) -> list[str]:
     """
     match = _QUESTION_WORD.search(text)
     words = [
-        (p.word, p.flag)
-        for p in posseg().cut(_ALNUM.sub(" ", text))
-        if len(p.word) >= 2
-        and p.word not in ZH_STOPWORDS
-        and p.word not in _FOCUS_SKIP
-        and "哪" not in p.word
-        and p.flag.startswith(("n", "v", "a", "l", "j"))
+        (word, flag)
+        for word, flag in tagged(_ALNUM.sub(" ", text))  # the same cut as split_terms'
+        if len(word) >= 2
+        and word not in ZH_STOPWORDS
+        and word not in _FOCUS_SKIP
+        and "哪" not in word
+        and flag.startswith(("n", "v", "a", "l", "j"))
     ]
     if not words:
         return []
