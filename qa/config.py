@@ -72,7 +72,6 @@ class Settings(BaseSettings):
     rebuild_on_start: bool = Field(True, description="Rebuild a missing/stale index at start.")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    max_question_chars: int = Field(2000, ge=10, le=100_000)
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["*"],
         description="Origins whose pages may call the API (the chat widget): a JSON list or comma-separated, "

@@ -29,7 +29,14 @@ def marks(chars: str) -> str:
     return "[" + re.escape(chars) + "]"
 
 
-_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs (Ext. A, unified, compatibility)
+_CJK_CHAR = re.compile(f"[{CJK}]")
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK_CHAR.search(text))
+
+
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _TOKEN_OK = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
 

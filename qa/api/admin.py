@@ -15,10 +15,10 @@ import signal
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from qa.api.state import ServiceState
+from qa.api.state import ServiceState, get_state
 from qa.errors import QAError
 
 log = logging.getLogger("qa.api")
@@ -33,11 +33,6 @@ class ReloadResult(BaseModel):
     seconds: float
 
 
-def _state(request: Request) -> ServiceState:
-    state: ServiceState = request.app.state.qa
-    return state
-
-
 @router.post(
     "/reload",
     response_model=ReloadResult,
@@ -47,7 +42,7 @@ def _state(request: Request) -> ServiceState:
         409: {"description": "The reload failed; the previous index is still serving."},
     },
 )
-def reload(state: Annotated[ServiceState, Depends(_state)]) -> ReloadResult:
+def reload(state: Annotated[ServiceState, Depends(get_state)]) -> ReloadResult:
     """Swap in the index build that ``qa build-index`` last published (no rebuild here)."""
     previous, current, seconds = state.reload()
     return ReloadResult(

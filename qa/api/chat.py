@@ -186,10 +186,10 @@ async def chat_completions(
     resolve follow-ups. The answer keeps its `[n]` markers; `citations`, `found`,
     `short_answer` and `resolved_question` are extra fields (on the last chunk when streaming)."""
     _check_model(body.model)
-    _, answerer = state.require()
+    engine, answerer = state.require()
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
-    fingerprint = state.engine.index.manifest.build_id if state.engine else None
+    fingerprint = engine.index.manifest.build_id  # the build that answers, read once
     questions = body.user_questions()
 
     if not body.stream:

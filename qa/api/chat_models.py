@@ -13,26 +13,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from qa.api.models import MAX_QUESTION_CHARS, AskRequest
+from qa.api.models import MAX_QUESTION_CHARS, AskRequest, check_text
 from qa.config import SearchMode
 from qa.schemas import Citation
 
 MAX_HISTORY = 20
 MAX_MESSAGES = 100
 MODEL_ID = "qa-extractive"
-
-
-def check_text(value: str, what: str = "question") -> str:
-    """The checks ``AskRequest`` applies to a question, for every user turn."""
-    if not value.strip():
-        raise ValueError(f"{what} must not be empty or whitespace")
-    if len(value) > MAX_QUESTION_CHARS:
-        raise ValueError(f"{what} must be at most {MAX_QUESTION_CHARS} characters")
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in value) or "\x7f" in value:
-        raise ValueError(f"{what} must not contain control characters")
-    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-        raise ValueError(f"{what} must be valid Unicode text (no lone surrogates)")
-    return value.strip()
 
 
 class StreamAskRequest(AskRequest):

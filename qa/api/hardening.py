@@ -25,7 +25,9 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.include_router(admin_router)
     document_security(app, keys_required=bool(keys))
     # add_middleware puts each new one outside the previous: add innermost first.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, log_questions=settings.log_questions
+    )
     app.add_middleware(RateLimitMiddleware, limiter=app.state.qa_rate_limiter)
     app.add_middleware(ApiKeyMiddleware, checker=KeyChecker(keys))
     app.add_middleware(RequestContextMiddleware, log_questions=settings.log_questions)

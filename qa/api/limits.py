@@ -23,10 +23,11 @@ import anyio
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from qa.api.security import PROBE_PATHS
 from qa.errors import OverloadedError, RateLimitedError, RequestTimeoutError
 
 T = TypeVar("T")
-UNLIMITED_PATHS = frozenset({"/healthz", "/readyz"})
+UNLIMITED_PATHS = PROBE_PATHS  # probes are never throttled
 
 
 class TokenBucket:

@@ -120,9 +120,10 @@ class BodyLimitMiddleware:
     """413 for a body over ``max_bytes`` (by Content-Length, and by counting a streamed body),
     400 for a JSON body that is not UTF-8; the body is then replayed to the app."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, log_questions: bool = False) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.log_questions = log_questions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
@@ -160,9 +161,12 @@ class BodyLimitMiddleware:
                 bad = BadRequestError(f"request body is not valid UTF-8 (byte {exc.start}): send UTF-8 JSON")
                 await error_response(bad)(scope, receive, send)
                 return
-            question = _question_of(text)
-            if question is not None:
-                scope_state(scope)["question"] = question
+            # The question is read out of the body only for the access log; FastAPI parses
+            # the body again, so skip the second parse when nothing would log it.
+            if self.log_questions or access_log.isEnabledFor(logging.DEBUG):
+                question = _question_of(text)
+                if question is not None:
+                    scope_state(scope)["question"] = question
 
         replayed = False
 

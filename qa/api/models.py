@@ -17,6 +17,19 @@ ID_PATTERN = r"^[0-9A-Za-z\u4e00-\u9fff_-][0-9A-Za-z\u4e00-\u9fff._:-]{0,199}$"
 ResourceId = Annotated[str, Path(pattern=ID_PATTERN, max_length=200, description="A document or chunk id.")]
 
 
+def check_text(value: str, what: str = "question") -> str:
+    """What a question must be beyond its length bounds; used for /ask and every chat turn."""
+    if not value.strip():
+        raise ValueError(f"{what} must not be empty or whitespace")
+    if len(value) > MAX_QUESTION_CHARS:
+        raise ValueError(f"{what} must be at most {MAX_QUESTION_CHARS} characters")
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in value) or "\x7f" in value:
+        raise ValueError(f"{what} must not contain control characters")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise ValueError(f"{what} must be valid Unicode text (no lone surrogates)")
+    return value.strip()
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -29,13 +42,7 @@ class AskRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("question must not be empty or whitespace")
-        if any(ord(c) < 32 and c not in "\t\n\r" for c in value) or "\x7f" in value:
-            raise ValueError("question must not contain control characters")
-        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-            raise ValueError("question must be valid Unicode text (no lone surrogates)")
-        return value.strip()
+        return check_text(value)
 
 
 ASK_EXAMPLES: dict[str, Any] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 
 from qa.api.limits import LIMIT_RESPONSES, QuestionGuard, get_guard
@@ -18,17 +18,12 @@ from qa.api.models import (
     Ready,
     ResourceId,
 )
-from qa.api.state import ServiceState
+from qa.api.state import ServiceState, get_state
 from qa.engine import Engine
 from qa.errors import NotFoundError
 from qa.schemas import AskResponse
 
 router = APIRouter()
-
-
-def get_state(request: Request) -> ServiceState:
-    state: ServiceState = request.app.state.qa
-    return state
 
 
 def get_engine(state: Annotated[ServiceState, Depends(get_state)]) -> Engine:

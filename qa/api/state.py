@@ -11,9 +11,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from fastapi import Request
+
 from qa.answer.answerer import Answerer, ExtractiveAnswerer
 from qa.answer.cache import serving_answerer
 from qa.config import Settings
+from qa.embed import Embedder
 from qa.engine import Engine, open_engine
 from qa.errors import NotReadyError, QAError, ReloadError
 from qa.index import Manifest
@@ -52,11 +55,8 @@ class ServiceState:
     def load(self) -> None:
         """Load model, index and templates; remember a failure instead of crashing the server."""
         try:
-            templates = load_templates(self.settings.prompts_dir)
-            engine = open_engine(self.settings)
-            answerer = serving_answerer(ExtractiveAnswerer(engine.retriever, templates), self.settings)
-            self.live = Live(engine, answerer)
-            log.info("ready: index %s", engine.index.manifest.build_id)
+            self.live = self._build()
+            log.info("ready: index %s", self.live.engine.index.manifest.build_id)
         except QAError as exc:
             self.error = exc.detail
             log.error("cannot start: %s", exc.detail)
@@ -65,6 +65,12 @@ class ServiceState:
             log.exception("cannot start")
         finally:
             self.ready.set()
+
+    def _build(self, rebuild: bool | None = None, embedder: Embedder | None = None) -> Live:
+        """Model, index, templates and the serving answerer: what start-up and reload both load."""
+        templates = load_templates(self.settings.prompts_dir)
+        engine = open_engine(self.settings, rebuild=rebuild, embedder=embedder)
+        return Live(engine, serving_answerer(ExtractiveAnswerer(engine.retriever, templates), self.settings))
 
     def require(self) -> tuple[Engine, Answerer]:
         live = self.live
@@ -85,17 +91,19 @@ class ServiceState:
             old = self.live
             previous = old.engine.index.manifest if old else None
             try:
-                templates = load_templates(self.settings.prompts_dir)
-                embedder = old.engine.embedder if old else None
-                engine = open_engine(self.settings, rebuild=False, embedder=embedder)
-                answerer = serving_answerer(ExtractiveAnswerer(engine.retriever, templates), self.settings)
-                live = Live(engine, answerer)
+                live = self._build(rebuild=False, embedder=old.engine.embedder if old else None)
             except QAError as exc:
                 serving = f"still serving index {previous.build_id}" if previous else "not serving"
                 log.error("reload failed (%s): %s", serving, exc.detail)
                 raise ReloadError(f"reload failed, {serving}: {exc.detail}") from exc
             self.live = live
             self.error = None
-            current = engine.index.manifest
+            current = live.engine.index.manifest
             log.info("reloaded: index %s -> %s", previous.build_id if previous else None, current.build_id)
             return previous, current, time.perf_counter() - began
+
+
+def get_state(request: Request) -> ServiceState:
+    """The service state, as a FastAPI dependency (routes, chat, search, admin)."""
+    state: ServiceState = request.app.state.qa
+    return state

@@ -9,21 +9,15 @@ stops when the list is used up or at its deadline, whichever comes first.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlparse
 
 import httpx
 
+from qa.answer.cache import HIT
 from qa.bench.models import Latency, LoadRun
-
-
-def check_loopback(url: str) -> None:
-    host = urlparse(url).hostname or ""
-    if not ipaddress.ip_address(host).is_loopback:
-        raise SystemExit(f"error: the bench only sends load to loopback addresses, not {url}")
+from qa.loadtest import check_loopback
 
 
 async def _run(
@@ -55,7 +49,7 @@ async def _run(
                 statuses[str(response.status_code)] += 1
                 if response.status_code == 200:
                     latencies.append(elapsed)
-                    hits += "cache_hit" in response.json().get("timings_ms", {})
+                    hits += HIT in response.json().get("timings_ms", {})
                 elif len(errors) < 10:
                     errors.append(f"{response.status_code}: {response.text[:200]}")
 

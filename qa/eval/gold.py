@@ -11,7 +11,6 @@ gold file should stop an evaluation, not silently score a question as wrong.
 from __future__ import annotations
 
 import json
-import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -20,8 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from qa.errors import ConfigError
 from qa.schemas import Document
-
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+from qa.text import has_cjk
 
 
 class QuestionType(StrEnum):
@@ -98,7 +96,7 @@ def evidence_span(item: GoldItem, document: Document) -> tuple[int, int] | None:
 
 
 def has_chinese(text: str) -> bool:
-    return bool(_CJK.search(text))
+    return has_cjk(text)
 
 
 def check_gold(items: list[GoldItem], documents: dict[str, Document]) -> list[str]:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 from tqdm import tqdm
 
+from qa.answer.cache import HIT
 from qa.config import SearchMode
 from qa.errors import QAError
 from qa.eval.backends import Backend, QuestionRejected
@@ -33,7 +34,7 @@ from qa.schemas import Document
 
 COMPARE_MODES = (SearchMode.DENSE, SearchMode.BM25, SearchMode.HYBRID)
 MAX_ERRORS_IN_A_ROW = 5
-CACHE_HIT_TIMING = "cache_hit"  # the timings_ms key of an answer served from the answer cache
+CACHE_HIT_TIMING = HIT  # the timings_ms key of an answer served from the answer cache
 
 
 class EvalAborted(QAError):

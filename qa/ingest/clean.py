@@ -13,9 +13,8 @@ import re
 from dataclasses import dataclass
 
 from qa.schemas import Document, Section
-from qa.text import COLONS, SEMICOLONS, SENTENCE_END, marks
+from qa.text import CJK, COLONS, SEMICOLONS, SENTENCE_END, marks
 
-CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_GAP = re.compile(rf"(?<=[{CJK}])[ \t\u3000\u00a0]+(?=[{CJK}])")
 _BREADCRUMB = re.compile(
     r"^(当前位置|您的位置|你的位置|当前页面|current location|you are here)\s*" + marks(COLONS), re.I
