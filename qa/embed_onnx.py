@@ -20,6 +20,7 @@ import shutil
 import sys
 import threading
 import time
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -211,8 +212,9 @@ class OnnxEmbedder:
                 self._encoder = OnnxQueryEncoder(self._folder, threads=self._threads)
             return self._encoder
 
-    @property
+    @cached_property
     def dim(self) -> int:
+        """Measured once from the graph's output (it is read by every encode call)."""
         if self._truncate:
             return self._truncate
         return int(self.encode_queries(["x"]).shape[1])

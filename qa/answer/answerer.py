@@ -66,7 +66,7 @@ class ExtractiveAnswerer:
         if q.asks_publication:
             positions.update(self._publication_sentences({h.doc_id for h in retrieval.hits[:top_k]}))
         order = sorted(positions)
-        vectors = np.vstack([index.sentence_vectors.reconstruct(int(p)) for p in order])
+        vectors = index.sentence_matrix[order]
         sims = (
             vectors @ retrieval.query_vector[0]
             if retrieval.query_vector is not None
@@ -87,8 +87,7 @@ class ExtractiveAnswerer:
         ids = index.clauses_of_sentence.get(pos, [])
         if not ids or query_vector is None or index.clause_vectors is None:
             return {}
-        vectors = np.vstack([index.clause_vectors.reconstruct(int(i)) for i in ids])
-        sims = vectors @ query_vector[0]
+        sims = index.clause_matrix[ids] @ query_vector[0]
         return {
             (index.clauses[i].start, index.clauses[i].end): float(s) for i, s in zip(ids, sims, strict=True)
         }

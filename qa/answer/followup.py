@@ -36,7 +36,7 @@ import re
 
 from pydantic import BaseModel, Field
 
-from qa.answer.terms import posseg
+from qa.answer.terms import WH, tagged
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _EN_LOWER = re.compile(r"[a-z]{3,}")
@@ -55,7 +55,6 @@ _PUNCT_TAIL = re.compile(r"[\s?？!！。.,，;；]+$")
 _ZH_QUESTION = re.compile(
     r"多少|几[个家座条项类次倍年户万亿月号天成]?|哪|什么|何时|何地|为何|谁|是否|吗|怎么|怎样|如何|为什么"
 )
-_EN_QUESTION = re.compile(r"\b(?:how|what|which|who|whom|whose|when|where|why)\b", re.I)
 _EN_FRAME = re.compile(
     r"^\s*(?:how\s+(?:many|much|long|far|big|large|fast|high|often)|"
     r"(?:what|which|who|where|when)(?:\s+(?:is|are|was|were|did|does|do|has|have|had))?(?:\s+the)?)"
@@ -110,7 +109,7 @@ def _strip(text: str) -> tuple[str, bool]:
 
 
 def _asks(text: str) -> bool:
-    return bool(_ZH_QUESTION.search(text) or _EN_QUESTION.search(text))
+    return bool(_ZH_QUESTION.search(text) or WH.search(text))
 
 
 def _short(core: str) -> bool:
@@ -123,8 +122,8 @@ def _has_subject(core: str) -> bool:
     if _is_chinese(core):
         if core.startswith(_ZH_PRONOUNS):
             return False
-        tokens = [t for t in posseg().cut(core) if t.word.strip()]
-        return bool(tokens) and not tokens[0].flag.startswith(_ZH_NO_SUBJECT_FLAGS)
+        flags = [flag for word, flag in tagged(core) if word.strip()]
+        return bool(flags) and not flags[0].startswith(_ZH_NO_SUBJECT_FLAGS)
     return not (_EN_PRONOUN.search(core) or _EN_NO_SUBJECT.match(core))
 
 
@@ -142,9 +141,9 @@ def split_frame(question: str) -> tuple[str, str]:
     if not match:
         return text, ""
     start, pos, spans = match.start(), 0, []
-    for token in posseg().cut(text):
-        spans.append((pos, token.flag))
-        pos += len(token.word)
+    for word, flag in tagged(text):
+        spans.append((pos, flag))
+        pos += len(word)
     before = [(s, f) for s, f in spans if s < match.start()]
     for s, flag in reversed(before[-_FRAME_MAX_TOKENS:]):
         if not flag.startswith(_FRAME_FLAGS) or flag == "vn":
@@ -168,7 +167,8 @@ def resolve(question: str, previous: str | None) -> Resolution:
     if not previous or not core:
         return standalone
     asks = _asks(core)
-    if not (marked or (_short(core) and not asks) or not _has_subject(core)):
+    subject = _has_subject(core)
+    if not (marked or (_short(core) and not asks) or not subject):
         return standalone
     topic, frame = split_frame(previous)
     chinese = _is_chinese(previous) if _is_neutral(core) else _is_chinese(core)
@@ -179,7 +179,7 @@ def resolve(question: str, previous: str | None) -> Resolution:
             rewrite = _join(_PUNCT_TAIL.sub("", previous), core)
         else:
             rewrite = _join(new_topic, frame) if chinese else f"{frame} {new_topic}"
-    elif _has_subject(core):
+    elif subject:
         kind, rewrite = "standalone", core
     else:
         kind = "elliptical"

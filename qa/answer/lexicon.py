@@ -103,10 +103,5 @@ def focus_coverage(question: Question, text: str) -> float:
 
 def has_part(term: str, text: str) -> bool:
     """The term, or one of its two-character parts (用户数 ~ 用户), in ``text``."""
-    norm = _normalized(text)
+    norm = normalize_query(text)  # memoized in qa.text
     return term in norm or any(term[i : i + 2] in norm for i in range(len(term) - 1))
-
-
-@lru_cache(maxsize=16384)
-def _normalized(text: str) -> str:
-    return normalize_query(text)

@@ -36,7 +36,7 @@ _NOT_PINYIN = frozenset(
 )
 
 
-_WH = re.compile(r"\b(?:how|what|which|who|whom|whose|when|where|why)\b", re.I)
+WH = re.compile(r"\b(?:how|what|which|who|whom|whose|when|where|why)\b", re.I)
 
 
 def asking_part(text: str, long: int = 80) -> str:
@@ -48,7 +48,7 @@ def asking_part(text: str, long: int = 80) -> str:
     if len(text) <= long:
         return text
     pieces = [p for p in re.split(r"(?<=[.!?:;])\s+", text) if p.strip()]
-    asking = [p for p in pieces if _WH.search(p)]
+    asking = [p for p in pieces if WH.search(p)]
     return asking[-1] if asking else text
 
 
