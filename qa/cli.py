@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from qa.config import SearchMode, Settings, get_settings
-from qa.errors import QAError
+from qa.errors import ConfigError, QAError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers from a corpus of reports.")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -174,10 +174,38 @@ def eval_cmd(
         Path | None, typer.Option("--ragas", help="Write RAGAS-style samples (JSONL; one file per mode).")
     ] = None,
     top_k: Annotated[int | None, typer.Option("--top-k", "-k", min=1, max=20)] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N gold questions.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N gold questions (with --dataset: N articles).")
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    dataset: Annotated[
+        Path | None,
+        typer.Option(
+            help="A SQuAD-format JSON (SQuAD, CMRC 2018, XQuAD, DRCD): its articles become the corpus."
+        ),
+    ] = None,
+    questions_from: Annotated[
+        Path | None,
+        typer.Option(help="With --dataset: a parallel file whose questions (same ids) are asked."),
+    ] = None,
+    holdout: Annotated[
+        int,
+        typer.Option(min=0, help="With --dataset: leave N articles out; their questions are out of corpus."),
+    ] = 0,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="With --dataset: index cache (default reports/.cache/eval-index).")
+    ] = None,
 ) -> None:
-    """Evaluate retrieval, answers, citations and refusals against a gold Q&A set."""
+    """Evaluate retrieval, answers, citations and refusals against a gold Q&A set, or (--dataset)
+    on a SQuAD-format reading-comprehension set next to a top-1-sentence baseline."""
+    if dataset is not None:
+        _eval_dataset(
+            dataset, questions_from, holdout, limit, mode, top_k, cache_dir, json_path, html_path, progress,
+            others={"--gold": gold, "--compare": compare or None, "--url": url, "--ragas": ragas_path},
+        )  # fmt: skip
+        return
+    if questions_from is not None or holdout or cache_dir is not None:
+        raise ConfigError("--questions-from, --holdout and --cache-dir need --dataset")
     from qa.eval.backends import Backend, HttpBackend, InProcessBackend
     from qa.eval.export import write_ragas
     from qa.eval.gold import load_gold
@@ -210,6 +238,43 @@ def eval_cmd(
         written += write_ragas(run, ragas_path)
     for path in written:
         typer.echo(f"wrote {path}")
+
+
+def _eval_dataset(
+    dataset: Path,
+    questions_from: Path | None,
+    holdout: int,
+    limit: int | None,
+    mode: SearchMode | None,
+    top_k: int | None,
+    cache_dir: Path | None,
+    json_path: Path | None,
+    html_path: Path | None,
+    progress: bool,
+    others: dict[str, object],
+) -> None:
+    from qa.eval.external import evaluate_dataset
+    from qa.eval.external_report import print_report, write_html, write_json
+
+    unsupported = [name for name, value in others.items() if value is not None]
+    if unsupported:
+        raise ConfigError(f"{', '.join(unsupported)} cannot be combined with --dataset")
+    run = evaluate_dataset(
+        dataset,
+        questions_from=questions_from,
+        holdout=holdout,
+        limit=limit,
+        mode=mode,
+        top_k=top_k,
+        cache_root=cache_dir,
+        progress=progress,
+        settings=_settings(),
+    )
+    print_report(run)
+    for path, write in ((json_path, write_json), (html_path, write_html)):
+        if path:
+            write(run, path)
+            typer.echo(f"wrote {path}")
 
 
 def main() -> None:
