@@ -14,7 +14,7 @@ import re
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from qa.schemas import Chunk, Clause, Document, Sentence
-from qa.text import CLAUSE_END, COLONS, COMMAS, SEMICOLONS, SENTENCE_END, marks
+from qa.text import CLAUSE_END, CLAUSE_MARK, COMMAS, SEMICOLONS, SENTENCE_END
 
 # Paragraphs first, then sentence ends, then clause marks; this report uses ASCII commas
 # and semicolons inside Chinese text, so both the full-width and the ASCII forms are listed.
@@ -90,18 +90,14 @@ def split_sentences(doc: Document, chunks: list[Chunk]) -> list[Sentence]:
     return sentences
 
 
-# A colon before a digit is a time (18:06), not a clause mark.
-_CLAUSE_MARK = re.compile(marks(SENTENCE_END + SEMICOLONS + COMMAS) + "|" + marks(COLONS) + r"(?!\d)")
-
-
 def split_value_clauses(sentences: list[Sentence], first_pos: int = 0) -> list[Clause]:
     """The clauses of each sentence that hold a figure (a number, percentage or date)."""
-    from qa.answer.values import find_values
+    from qa.text.values import find_values
 
     clauses: list[Clause] = []
     for pos, sentence in enumerate(sentences, start=first_pos):
         text = sentence.text
-        bounds = [0, *(m.end() for m in _CLAUSE_MARK.finditer(text)), len(text)]
+        bounds = [0, *(m.end() for m in CLAUSE_MARK.finditer(text)), len(text)]
         for lo, hi in itertools.pairwise(bounds):
             piece = text[lo:hi].rstrip(CLAUSE_END)
             if piece.strip() and find_values(piece):

@@ -150,9 +150,11 @@ class Settings(BaseSettings):
     def index_params(self) -> dict[str, object]:
         """The settings that decide what the index holds; a change makes the index stale."""
         from qa.text import TOKENIZER_VERSION
+        from qa.text.values import ANALYSER_VERSION
 
         return {
             "tokenizer": TOKENIZER_VERSION,
+            "value_rules": ANALYSER_VERSION,
             "chunk_size": self.chunk_size,
             "chunk_overlap": self.chunk_overlap,
             "heading_max_chars": self.heading_max_chars,

@@ -15,6 +15,7 @@ from qa.index.store import Index
 from qa.prompts import Templates
 from qa.retrieve import HybridRetriever, Retrieval
 from qa.schemas import AskResponse, Citation
+from qa.text.values import Value, qualified_span
 
 # Calibrated on the gold set (see README): the lowest score of a correct answer was 0.67
 # in Chinese and 0.61 in English (English questions share no words with the Chinese text,
@@ -182,7 +183,8 @@ class ExtractiveAnswerer:
                 hi = self._extend(cand)
             if value is not None:
                 short = self._short_answer(q, cand, value)
-                lo, hi = min(lo, value.start), max(hi, value.end)
+                v_lo, v_hi = qualified_span(cand.sentence.text, value)
+                lo, hi = min(lo, v_lo), max(hi, v_hi)
             citations.append(self._citation(n, cand, lo, hi, supporting=True))
         quotes = t.quotes([(c.n, c.quote) for c in citations])
         answer = (
@@ -199,17 +201,16 @@ class ExtractiveAnswerer:
             citations=citations,
         )
 
-    def _short_answer(self, q: Question, cand: Candidate, value: object) -> str:
-        """The value as written; for "from X to Y" questions, the span from X to Y."""
+    def _short_answer(self, q: Question, cand: Candidate, value: Value) -> str:
+        """The value as written, with its qualifiers (超38个); for "from X to Y" questions, X to Y."""
         text = cand.sentence.text
-        assert hasattr(value, "start")
+        lo, hi = qualified_span(text, value)
         if _FROM_TO.search(q.normalized):
             same_clause = [v for v in cand.values if v.end <= value.start and value.start - v.end <= 12]
             if same_clause:
                 first = same_clause[-1]
                 lo = first.start - 1 if text[first.start - 1 : first.start] in "从由" else first.start
-                return text[lo : value.end]  # type: ignore[attr-defined]
-        return str(value.text)  # type: ignore[attr-defined]
+        return text[lo:hi]
 
     def _refuse(self, q: Question, candidates: list[Candidate]) -> AskResponse:
         t = self.templates[q.language.value]

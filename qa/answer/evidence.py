@@ -26,9 +26,9 @@ from qa.answer.lexicon import (
 )
 from qa.answer.question import Asked, Question
 from qa.answer.terms import tagged
-from qa.answer.values import Value, find_values, is_end_state
 from qa.schemas import Document, Sentence
 from qa.text import COMMAS, SEMICOLONS, SENTENCE_END, marks, normalize_query, word_frequency
+from qa.text.values import Value, find_values, is_end_state
 
 W_SOFT = 0.30
 

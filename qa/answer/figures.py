@@ -12,11 +12,8 @@ import re
 from qa.answer.gloss import contains
 from qa.answer.lexicon import Lexicon, has_part
 from qa.answer.question import COUNT_FAMILY, Asked, Question
-from qa.answer.values import Value, ValueKind
-from qa.text import CLAUSE_END, marks
-
-_CLAUSE_END = re.compile(marks(CLAUSE_END))
-
+from qa.text import CLAUSE_MARK
+from qa.text.values import Value, ValueKind
 
 _STRICT_UNITS = ("元", "倍", "GB", "%")
 
@@ -125,7 +122,7 @@ def _is_rate(text: str, value: Value) -> bool:
 
 def names_counted(question: Question, after: str, lexicon: Lexicon) -> bool:
     """Whether the words right after a figure name what the question counts."""
-    after = _CLAUSE_END.split(after, maxsplit=1)[0]
+    after = CLAUSE_MARK.split(after, maxsplit=1)[0]
     if not after:
         return False
     if question.language.value == "en":
@@ -138,8 +135,8 @@ def names_counted(question: Question, after: str, lexicon: Lexicon) -> bool:
 def clause_bounds(text: str, offset: int) -> tuple[int, int]:
     """The clause of ``text`` around ``offset``: between clause marks, the end mark kept out."""
     lo = 0
-    for mark in _CLAUSE_END.finditer(text, 0, offset):
+    for mark in CLAUSE_MARK.finditer(text, 0, offset):
         lo = mark.end()
-    after = _CLAUSE_END.search(text, offset)
+    after = CLAUSE_MARK.search(text, offset)
     hi = after.start() if after else len(text)
     return lo, hi

@@ -13,8 +13,8 @@ import re
 from functools import lru_cache
 
 from qa.answer.gloss import stem_words
-from qa.answer.values import ValueKind, find_values
 from qa.text import EN_STOPWORDS, ZH_STOPWORDS, Language, word_frequency
+from qa.text.values import ValueKind, find_values
 
 _ALNUM = re.compile(r"[A-Za-z0-9]+(?:[-+.][A-Za-z0-9]+)*")
 

@@ -9,7 +9,8 @@ Definitions (also in the README):
 * **answer accuracy** (answerable): ``found`` is true and every accepted answer string
   occurs in ``answer``, both compared after NFKC folding.
 * **short-answer exact match** (answerable questions of type number or date):
-  ``short_answer`` equals one accepted answer after NFKC folding and stripping whitespace;
+  ``short_answer`` equals one accepted answer after NFKC folding and stripping whitespace,
+  qualifiers aside (超38个 matches 38个: the source's qualifier is kept in the short answer);
   for an item with several required values (a "from X to Y" change) the short answer
   must hold every one of them instead, since no single value is the whole answer.
 * **citation precision** (answerable): of all supporting citations (``supporting`` true),
@@ -36,6 +37,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 from pydantic import BaseModel, Field
+
+from qa.text.values import strip_qualifiers
 
 HIT_DEPTHS = (1, 3, 5)
 SHORT_ANSWER_TYPES = frozenset({"number", "date"})
@@ -121,7 +124,7 @@ def short_answer_matches(short_answer: str | None, answers: list[str]) -> bool:
     accepted = [fold(a).strip() for a in answers]
     if len(accepted) > 1:
         return all(a in short for a in accepted)
-    return short in accepted
+    return short in accepted or strip_qualifiers(short) in {strip_qualifiers(a) for a in accepted}
 
 
 def evidence_rank(result: QuestionResult, depth: int = max(HIT_DEPTHS)) -> int | None:

@@ -8,8 +8,8 @@ from qa.answer.evidence import _has_new_place, _has_person, context_of, kind_pre
 from qa.answer.figures import clause_bounds, counts_asked_thing, matching_values, value_window
 from qa.answer.lexicon import Lexicon, focus_coverage, soft_coverage
 from qa.answer.question import analyze
-from qa.answer.values import find_values
 from qa.schemas import Document, Sentence
+from qa.text.values import find_values
 
 PORTS = "每万人拥有5G基站数超38个,10G-PON及以上端口数量超68万个,基本建成主城都市区全光底座。"
 STATIONS = "全市建成5G基站12万个。"

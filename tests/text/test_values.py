@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer.values import ValueKind, find_values, is_end_state
+from qa.text.values import ValueKind, find_values, is_end_state, qualified_span, strip_qualifiers
 
 
 def spans(text: str) -> list[tuple[str, ValueKind]]:
@@ -106,3 +106,45 @@ def test_you_marks_a_from_side_too():
     text = "用户数由4.5万户增长至422万户"
     start, end = find_values(text)
     assert (is_end_state(text, start), is_end_state(text, end)) == (False, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("共有68,511户家庭", "68,511户"),  # a thousands separator is part of the number
+        ("人口为1,345,596,", "1,345,596"),
+        ("他走了31步", "31步"),  # units outside any one report's vocabulary
+        ("全长340英里", "340英里"),
+        ("派出两支队伍", "两支"),  # counts in words
+        ("共有390 名学生", "390 名"),  # a space between number and unit
+    ],
+)
+def test_general_quantities(text, value):
+    assert [v.text for v in find_values(text)] == [value]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("特斯拉于1943 年去世", "1943 年"), ("生于1856年7月10日", "1856年7月10日"), ("7月10日开幕", "7月10日")],
+)
+def test_dates_with_spaces_and_days(text, value):
+    assert spans(text) == [(value, ValueKind.DATE)]
+
+
+def test_per_ten_thousand_is_not_a_count():
+    assert [v.text for v in find_values("每万人拥有5G基站数超38个")] == ["38个"]
+
+
+@pytest.mark.parametrize(
+    ("text", "qualified"),
+    [("推动超4000座通信塔", "超4000座"), ("生产效率达90%以上", "90%以上"), ("约300人左右", "约300人左右")],
+)
+def test_qualifiers_belong_to_the_figure(text, qualified):
+    value = find_values(text)[0]
+    lo, hi = qualified_span(text, value)
+    assert text[lo:hi] == qualified
+
+
+@pytest.mark.parametrize(("text", "bare"), [("超38个", "38个"), ("90%以上", "90%"), ("more than 40", "40")])
+def test_strip_qualifiers(text, bare):
+    assert strip_qualifiers(text) == bare

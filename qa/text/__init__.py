@@ -24,6 +24,11 @@ COLONS = "：:"
 CLAUSE_END = SENTENCE_END + SEMICOLONS + COMMAS + COLONS
 
 
+# A clause ends at a sentence end, semicolon, comma or colon, except a comma inside a number
+# (68,511: a thousands separator, part of the number) and a colon before a digit (18:06, a time).
+CLAUSE_MARK = re.compile(r"[。！？!?；;，]|(?<!\d),|,(?!\d{3}(?!\d))|[：:](?!\d)")
+
+
 def marks(chars: str) -> str:
     """A regex character class of ``chars``."""
     return "[" + re.escape(chars) + "]"

@@ -1,0 +1,52 @@
+"""Language knowledge as data: one table per language, used by every rule that reads text.
+
+Code holds mechanisms (find a value, read a question); the words those mechanisms look
+for live in ``qa.lang.zh`` and ``qa.lang.en``. Adding a language means adding a table
+(and its tests), not editing the answerer. Nothing here names a corpus's places or topics.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.lang import en, zh
+
+
+@dataclass(frozen=True)
+class LanguageTable:
+    """What the rules of one language need: units, qualifiers, question words."""
+
+    code: str
+    count_measures: tuple[str, ...]
+    counted_nouns: tuple[str, ...]
+    time_units: tuple[str, ...]
+    units: tuple[str, ...]
+    qualifiers_before: tuple[str, ...]
+    qualifiers_after: tuple[str, ...]
+
+    @property
+    def all_units(self) -> tuple[str, ...]:
+        return (*self.units, *self.time_units, *self.count_measures, *self.counted_nouns)
+
+
+def _table(module: object) -> LanguageTable:
+    return LanguageTable(
+        code=module.CODE,  # type: ignore[attr-defined]
+        count_measures=tuple(module.COUNT_MEASURES),  # type: ignore[attr-defined]
+        counted_nouns=tuple(module.COUNTED_NOUNS),  # type: ignore[attr-defined]
+        time_units=tuple(module.TIME_UNITS),  # type: ignore[attr-defined]
+        units=tuple(module.UNITS),  # type: ignore[attr-defined]
+        qualifiers_before=tuple(module.QUALIFIERS_BEFORE),  # type: ignore[attr-defined]
+        qualifiers_after=tuple(module.QUALIFIERS_AFTER),  # type: ignore[attr-defined]
+    )
+
+
+ZH = _table(zh)
+EN = _table(en)
+TABLES = {"zh": ZH, "en": EN}
+
+
+def alternation(words: tuple[str, ...] | list[str]) -> str:
+    """A regex alternation of ``words``, longest first so 万亩 wins over 亩."""
+    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
