@@ -86,14 +86,12 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the /ask response as JSON.")] = False,
 ) -> None:
     """Answer QUESTION with exact quotes from the corpus."""
-    from qa.answer.answerer import ExtractiveAnswerer
+    from qa.answer.pipeline import build_pipeline
     from qa.engine import open_engine
-    from qa.prompts import load_templates
 
     settings = _settings()
     engine = open_engine(settings, rebuild=True)
-    answerer = ExtractiveAnswerer(engine.retriever, load_templates(settings.prompts_dir))
-    response = answerer.answer(question, top_k)
+    response = build_pipeline(engine).answer(question, top_k)
     if as_json:
         typer.echo(response.model_dump_json(indent=2))
         return

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(60, ge=0, description="Overlap between chunks in characters.")
     heading_max_chars: int = Field(24, ge=4, le=80, description="Longest line taken as a heading.")
 
+    answer_policy: Path | None = Field(
+        None, description="A JSON or TOML file of answer-policy overrides (qa.answer.policy); None: defaults."
+    )
+
     search_mode: SearchMode = SearchMode.HYBRID
     top_k: int = Field(5, ge=1, le=20)
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion damping constant.")

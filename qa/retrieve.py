@@ -24,6 +24,16 @@ from qa.text import normalize_query, tokenize
 MAX_EMBED_CHARS = 512
 
 
+@dataclass(frozen=True)
+class Query:
+    """A question as retrieval uses it: folded text, BM25 tokens and its vector, computed once."""
+
+    text: str
+    normalized: str
+    tokens: list[str]
+    vector: np.ndarray
+
+
 @dataclass
 class Retrieval:
     """Hits best first, plus what the answerer reuses: sentence similarities and tokens."""
@@ -39,7 +49,7 @@ class Retrieval:
 
 
 class Retriever(Protocol):
-    def retrieve(self, query: str, top_k: int, mode: SearchMode | None = None) -> Retrieval: ...
+    def retrieve(self, query: str | Query, top_k: int, mode: SearchMode | None = None) -> Retrieval: ...
 
 
 class HybridRetriever:
@@ -50,28 +60,33 @@ class HybridRetriever:
         self.embedder = embedder
         self.settings = settings
 
+    def query(self, text: str, vector: np.ndarray | None = None) -> Query:
+        """Fold, tokenize and embed a question once; every mode embeds it, because the answerer
+        scores sentences densely even when chunks were ranked by BM25 alone."""
+        normalized = normalize_query(text)
+        if vector is None:
+            # A question of thousands of characters would cost seconds to embed and hold a
+            # worker; its first few hundred characters carry what retrieval can use.
+            vector = self.embedder.encode_queries([normalized[:MAX_EMBED_CHARS]])
+        return Query(text, normalized, tokenize(normalized), vector)
+
     def retrieve(
         self,
-        query: str,
+        query: str | Query,
         top_k: int,
         mode: SearchMode | None = None,
         query_vector: np.ndarray | None = None,
     ) -> Retrieval:
         mode = SearchMode(mode or self.settings.search_mode)
         timings: dict[str, float] = {}
-        normalized = normalize_query(query)
-        tokens = tokenize(normalized)
-        result = Retrieval(query=query, mode=mode, hits=[], query_tokens=tokens)
-        n_candidates = max(self.settings.candidate_k, top_k)
-
-        # The query is embedded in every mode: the answerer scores sentences densely even
-        # when chunks were ranked by BM25 alone.
         began = time.perf_counter()
-        if query_vector is None:
-            # A question of thousands of characters would cost seconds to embed and hold a
-            # worker; its first few hundred characters carry what retrieval can use.
-            query_vector = self.embedder.encode_queries([normalized[:MAX_EMBED_CHARS]])
-        timings["embed"] = (time.perf_counter() - began) * 1000
+        if isinstance(query, str):
+            query = self.query(query, query_vector)
+            timings["embed"] = (time.perf_counter() - began) * 1000
+        tokens = query.tokens
+        result = Retrieval(query=query.text, mode=mode, hits=[], query_tokens=tokens)
+        n_candidates = max(self.settings.candidate_k, top_k)
+        query_vector = query.vector
         result.query_vector = query_vector
         began = time.perf_counter()
         dense_scores, result.sentence_scores = self._dense(query_vector, n_candidates)

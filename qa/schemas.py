@@ -6,6 +6,8 @@ pipeline's own records, persisted in the index as JSON.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -98,4 +100,11 @@ class AskResponse(BaseModel):
     found: bool
     language: str = Field(description='"zh" or "en"')
     citations: list[Citation]
+    refusal_reason: str | None = Field(
+        None, description='Why it refused: the failed check of the best passage, e.g. "terms: missing: 6G".'
+    )
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    debug: dict[str, Any] | None = Field(
+        None,
+        description='With "debug": true, the question\'s analysis and the checks of the two best sentences.',
+    )

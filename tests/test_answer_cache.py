@@ -147,10 +147,9 @@ def test_invalid_size_is_refused(settings):
 @pytest.mark.slow
 def test_cached_answers_equal_uncached_ones_on_the_gold_set(engine):
     """Every gold question: the hit equals the miss, and the miss is the answerer's own answer."""
-    from qa.answer.answerer import ExtractiveAnswerer
-    from qa.prompts import load_templates
+    from qa.answer.pipeline import build_pipeline
 
-    answerer = ExtractiveAnswerer(engine.retriever, load_templates(engine.settings.prompts_dir))
+    answerer = build_pipeline(engine)
     cache = CachedAnswerer(answerer, engine.settings)
     questions = gold_questions()
     for question in questions:

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
-from qa.answer.answerer import Answerer
+from qa.answer.pipeline import Answerer
 from qa.config import SearchMode, Settings
 from qa.index.store import Index
 from qa.schemas import AskResponse
@@ -58,7 +58,9 @@ CacheKey = tuple[str, int, str, str, str]
 class _Answering(Protocol):
     index: Index
 
-    def answer(self, question: str, top_k: int = 5, mode: SearchMode | None = None) -> AskResponse: ...
+    def answer(
+        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
+    ) -> AskResponse: ...
 
 
 @dataclass
@@ -89,7 +91,8 @@ class CachedAnswerer:
         self.index = inner.index
         self.max_size = max_size
         self.default_mode = SearchMode(settings.search_mode)
-        self.fingerprint = settings_fingerprint(settings)
+        policy = getattr(inner, "policy", None)
+        self.fingerprint = settings_fingerprint(settings) + (policy.fingerprint() if policy else "")
         self._entries: OrderedDict[CacheKey, AskResponse] = OrderedDict()
         self._lock = threading.Lock()
         self._hits = 0
@@ -100,7 +103,11 @@ class CachedAnswerer:
         resolved = SearchMode(mode or self.default_mode)
         return (normalize_query(question), top_k, resolved.value, build_id, self.fingerprint)
 
-    def answer(self, question: str, top_k: int = 5, mode: SearchMode | None = None) -> AskResponse:
+    def answer(
+        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
+    ) -> AskResponse:
+        if debug:  # a breakdown is asked for rarely and must be of a fresh answer
+            return self.inner.answer(question, top_k, mode, debug=True)
         began = time.perf_counter()
         key = self.key(question, top_k, mode)
         with self._lock:

@@ -12,53 +12,28 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from qa.answer.figures import TIME_UNITS, clause_bounds, matching_values, names_counted, value_window
 from qa.answer.lexicon import (
-    COMMON_WORD_FREQ,
-    GENERAL_RARE_FREQ,
-    RARE_DF,
     Lexicon,
     focus_coverage,
     has_part,
     pinyin_of,
     soft_coverage,
 )
+from qa.answer.policy import DEFAULT_POLICY, Policy
 from qa.answer.question import Asked, Question
 from qa.answer.terms import tagged
 from qa.schemas import Document, Sentence
 from qa.text import COMMAS, SEMICOLONS, SENTENCE_END, marks, normalize_query, word_frequency
 from qa.text.values import Value, find_values, is_end_state
 
-W_SOFT = 0.30
-
-
-W_KIND = 0.10
-
-
-W_RANK = 0.05
-
-
-W_PUBLICATION = 0.30
-
-
-W_FOCUS = 0.15
-
-
-W_CODE = 0.05
-
-
-W_CONTEXT = 0.5
-
-
-PENALTY_HARD = 0.30
-
+if TYPE_CHECKING:
+    from qa.answer.checks import Check
 
 # Words that say a figure is asked for, not what it is of.
 _GENERIC_MEASURES = frozenset("总量 总数 总额 数量 数目 规模 金额 数值 数字 水平".split())
-
-
-PENALTY_KIND = 0.15
 
 
 _YEAR = re.compile(r"(?:19|20)\d{2}")
@@ -80,6 +55,12 @@ class Candidate:
     kind_ok: bool = True
     score: float = 0.0
     clause_sims: dict[tuple[int, int], float] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def supported(self) -> bool:
+        """Every support check passed (``qa.answer.checks``)."""
+        return bool(self.checks) and all(c.passed for c in self.checks)
 
     def value_sim(self, value: Value) -> float:
         """Similarity of the question to the clause stating ``value`` (0 when not indexed)."""
@@ -99,7 +80,12 @@ def context_of(doc: Document, sentence: Sentence) -> str:
 
 
 def missing_terms(
-    question: Question, context: str, doc: Document, lexicon: Lexicon, section: str = ""
+    question: Question,
+    context: str,
+    doc: Document,
+    lexicon: Lexicon,
+    section: str = "",
+    policy: Policy = DEFAULT_POLICY,
 ) -> list[str]:
     """The question's specific terms that the evidence lacks (the document's title counts)."""
     norm = normalize_query(context + "\n" + doc.title).lower()
@@ -119,8 +105,8 @@ def missing_terms(
     near = normalize_query(lines[0] + "\n" + lines[-1] + "\n" + doc.title).lower()
     for term in question.soft_terms:
         if (
-            0 < lexicon.df(term) <= RARE_DF
-            and word_frequency(term) < GENERAL_RARE_FREQ
+            0 < lexicon.df(term) <= policy.rare_df
+            and word_frequency(term) < policy.general_rare_freq
             and term.lower() not in near
             and not any(term[i : i + 2] in near for i in range(len(term) - 1))
             and term not in missing
@@ -138,14 +124,14 @@ def missing_terms(
             for t in question.focus_terms
             if lexicon.knows(t)
             and t not in _GENERIC_MEASURES
-            and word_frequency(t) < COMMON_WORD_FREQ
+            and word_frequency(t) < policy.common_word_freq
             and not has_part(t, alone)
             and t not in missing
         ]
     return missing
 
 
-def kind_present(question: Question, text: str, values: list[Value]) -> bool:
+def kind_present(question: Question, text: str, values: list[Value], policy: Policy = DEFAULT_POLICY) -> bool:
     """Whether the sentence can answer the kind of question at all."""
     if question.asked.wants_value:
         return bool(values)
@@ -154,7 +140,7 @@ def kind_present(question: Question, text: str, values: list[Value]) -> bool:
         counted = measure is not None and re.search(f"[两二三四五六七八九十]{measure}", text)
         return bool(_ENUMERATION.search(text) or counted)
     if question.asked is Asked.PERSON:
-        return _has_person(text)
+        return _has_person(text, policy.common_word_freq)
     if question.asked is Asked.PLACE:
         return _has_new_place(text, question)
     return True
@@ -185,22 +171,25 @@ def _names_role(question: Question, context: str, lexicon: Lexicon) -> bool:
     return all(has_part(t, context) for t in question.focus_terms)
 
 
-def _has_person(text: str) -> bool:
+def _has_person(text: str, common_word_freq: int = DEFAULT_POLICY.common_word_freq) -> bool:
     # jieba's dictionary tags some common words nr (卫星, 建立健全), so a plain nr word
     # counts only when it starts with a surname; nrfg/nrt are its well-known names.
     return any(
-        2 <= len(word) <= 4 and (flag in ("nrfg", "nrt") or (flag == "nr" and _looks_like_name(word)))
+        2 <= len(word) <= 4
+        and (flag in ("nrfg", "nrt") or (flag == "nr" and _looks_like_name(word, common_word_freq)))
         for word, flag in tagged(text)
     )
 
 
-def _looks_like_name(word: str) -> bool:
+def _looks_like_name(word: str, common_word_freq: int) -> bool:
     """A surname and a given name that is not a common word (高水平 is 高 + 水平, not a name)."""
     given = word[1:]
-    return word[0] in _SURNAMES and not (len(given) >= 2 and word_frequency(given) >= COMMON_WORD_FREQ)
+    return word[0] in _SURNAMES and not (len(given) >= 2 and word_frequency(given) >= common_word_freq)
 
 
-def score_candidate(question: Question, cand: Candidate, doc: Document, lexicon: Lexicon) -> None:
+def score_candidate(
+    question: Question, cand: Candidate, doc: Document, lexicon: Lexicon, policy: Policy = DEFAULT_POLICY
+) -> None:
     text = cand.sentence.text
     context = context_of(doc, cand.sentence)
     if question.language.value == "en":
@@ -208,12 +197,14 @@ def score_candidate(question: Question, cand: Candidate, doc: Document, lexicon:
         # paragraph states once, in its first or previous sentence: those count a little.
         cover = lexicon.glossary.coverage
         alone = cover(question.en_terms, text + " " + cand.sentence.section)
-        cand.soft = max(alone, (1 - W_CONTEXT) * alone + W_CONTEXT * cover(question.en_terms, context))
+        cand.soft = max(
+            alone, (1 - policy.w_context) * alone + policy.w_context * cover(question.en_terms, context)
+        )
     else:
         cand.soft = soft_coverage(question, text + " " + cand.sentence.section, lexicon)
-    cand.missing = missing_terms(question, context, doc, lexicon, section=cand.sentence.section)
+    cand.missing = missing_terms(question, context, doc, lexicon, cand.sentence.section, policy)
     cand.values = matching_values(question, text, find_values(text), lexicon)
-    cand.kind_ok = kind_present(question, text, cand.values)
+    cand.kind_ok = kind_present(question, text, cand.values, policy)
     if cand.kind_ok and question.asked is Asked.PERSON:
         cand.kind_ok = _names_role(question, context, lexicon)
     cand.focus = focus_coverage(question, text + " " + cand.sentence.section)
@@ -227,14 +218,14 @@ def score_candidate(question: Question, cand: Candidate, doc: Document, lexicon:
     code_match = bool(codes) and all(t.lower() in normalize_query(text).lower() for t in codes)
     cand.score = (
         cand.dense
-        + W_SOFT * cand.soft
-        + W_KIND * (1.0 if cand.kind_ok and question.asked is not Asked.OPEN else 0.0)
-        + W_RANK / (1 + cand.chunk_rank)
-        + W_FOCUS * cand.focus
-        + (W_PUBLICATION if publication else 0.0)
-        + (W_CODE if code_match else 0.0)
-        - (PENALTY_HARD if cand.missing else 0.0)
-        - (0.0 if cand.kind_ok else PENALTY_KIND)
+        + policy.w_soft * cand.soft
+        + policy.w_kind * (1.0 if cand.kind_ok and question.asked is not Asked.OPEN else 0.0)
+        + policy.w_rank / (1 + cand.chunk_rank)
+        + policy.w_focus * cand.focus
+        + (policy.w_publication if publication else 0.0)
+        + (policy.w_code if code_match else 0.0)
+        - (policy.penalty_missing if cand.missing else 0.0)
+        - (0.0 if cand.kind_ok else policy.penalty_kind)
     )
 
 

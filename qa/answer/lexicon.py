@@ -16,14 +16,6 @@ from qa.answer.gloss import Glossary
 from qa.answer.question import Question
 from qa.text import normalize_query
 
-RARE_DF = 2
-
-
-GENERAL_RARE_FREQ = 300
-
-
-COMMON_WORD_FREQ = 5000
-
 
 @lru_cache(maxsize=4096)
 def pinyin_of(text: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from qa.answer.gloss import question_terms
+from qa.answer.policy import DEFAULT_POLICY, Policy
 from qa.answer.terms import (
     asking_part,
     counted_en,
@@ -196,7 +197,7 @@ class Question:
     list_measure: str | None = None
 
 
-def analyze(text: str) -> Question:
+def analyze(text: str, policy: Policy = DEFAULT_POLICY) -> Question:
     normalized = normalize_query(text)
     language = detect_language(normalized)
     asked = Asked.OPEN
@@ -211,7 +212,7 @@ def analyze(text: str) -> Question:
         asked = Asked.QUANTITY  # "满意度连续几年": the unit named after 几 decides, not the topic
     elif asked is not Asked.QUANTITY:
         unit = None
-    hard, soft, entities, common = split_terms(normalized, language)
+    hard, soft, entities, common = split_terms(normalized, language, policy.common_place_freq)
     focus = focus_terms(normalized) if language is Language.ZH else []
     pinyin = pinyin_names(normalized) if language is Language.EN else []
     en_terms = (

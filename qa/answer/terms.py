@@ -25,9 +25,6 @@ _YEAR = re.compile(r"(?:19|20)\d{2}年?")
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.I)
 
 
-_COMMON_PLACE_FREQ = 1000
-
-
 # English words that spell valid pinyin but are English (so are never matched as pinyin).
 _NOT_PINYIN = frozenset(
     "china chinese hongkong hong kong macao macau taiwan asia japan korea india tibet a an ban bang "
@@ -135,7 +132,9 @@ def _is_code(token: str) -> bool:
     return all(len(run) <= 4 or not run.islower() for run in re.findall(r"[A-Za-z]+", token))
 
 
-def split_terms(text: str, language: Language) -> tuple[list[str], list[str], list[str], list[str]]:
+def split_terms(
+    text: str, language: Language, common_place_freq: int = 1000
+) -> tuple[list[str], list[str], list[str], list[str]]:
     """Split the question's words by how strictly evidence must contain them.
 
     hard: codes and years, always required; entities: places, organisations and
@@ -173,7 +172,7 @@ def split_terms(text: str, language: Language) -> tuple[list[str], list[str], li
             continue
         if flag in ("ns", "nt"):
             entities.append(word)
-            if tags.get(word) == flag and word_frequency(word) >= _COMMON_PLACE_FREQ:
+            if tags.get(word) == flag and word_frequency(word) >= common_place_freq:
                 common.append(word)
         if flag.startswith(("n", "v", "a")) or flag in ("l", "i", "j"):
             soft.append(word)

@@ -1,7 +1,7 @@
 """Chat routes: ``POST /ask/stream`` (Server-Sent Events), the OpenAI-compatible
 ``POST /v1/chat/completions`` and ``GET /v1/models``.
 
-Both answer through :func:`qa.api.streaming.answer_turn`, so follow-up questions are
+Both answer through :func:`qa.answer.pipeline.answer_turn`, so follow-up questions are
 resolved the same way everywhere. The blocking answerer runs in a worker thread; the
 event loop only sends events. Readiness and the in-flight bound (``QA_MAX_IN_FLIGHT``) are
 checked before the stream starts, so a loading or busy service answers 503 with ``{"detail"}``
@@ -21,8 +21,8 @@ from fastapi import APIRouter, Body, Depends
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
-from qa.answer.answerer import Answerer
 from qa.answer.followup import Resolution
+from qa.answer.pipeline import Answerer, answer_turn
 from qa.api.chat_models import (
     MODEL_ID,
     AssistantMessage,
@@ -44,7 +44,7 @@ from qa.api.chat_models import (
 from qa.api.limits import LIMIT_RESPONSES, QuestionGuard, Ticket, get_guard
 from qa.api.routes import get_state
 from qa.api.state import ServiceState
-from qa.api.streaming import answer_turn, count_tokens, split_answer
+from qa.api.streaming import count_tokens, split_answer
 from qa.config import SearchMode
 from qa.errors import NotFoundError, QAError
 from qa.schemas import AskResponse

@@ -38,6 +38,9 @@ class AskRequest(BaseModel):
     mode: SearchMode | None = Field(
         None, description="Retrieval mode: dense, bm25 or hybrid (default: the server's QA_SEARCH_MODE)."
     )
+    debug: bool = Field(
+        False, description="Add `debug`: the analysis and the support checks of the two best sentences."
+    )
 
     @field_validator("question")
     @classmethod

@@ -38,7 +38,7 @@ async def ask(
 ) -> AskResponse:
     """Answer a question with exact quotes from the report, or refuse when it does not say."""
     _, answerer = state.require()
-    return await guard.run(answerer.answer, body.question, body.top_k, body.mode)
+    return await guard.run(answerer.answer, body.question, body.top_k, body.mode, body.debug)
 
 
 @router.get("/healthz", response_model=Health, tags=["ops"])

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from qa.answer.answerer import Answerer, ExtractiveAnswerer
 from qa.answer.cache import serving_answerer
+from qa.answer.pipeline import Answerer, build_pipeline
 from qa.config import Settings
 from qa.embed import Embedder
 from qa.engine import Engine, open_engine
 from qa.errors import NotReadyError, QAError, ReloadError
 from qa.index import Manifest
-from qa.prompts import load_templates
 
 log = logging.getLogger("qa.api")
 
@@ -68,9 +67,8 @@ class ServiceState:
 
     def _build(self, rebuild: bool | None = None, embedder: Embedder | None = None) -> Live:
         """Model, index, templates and the serving answerer: what start-up and reload both load."""
-        templates = load_templates(self.settings.prompts_dir)
         engine = open_engine(self.settings, rebuild=rebuild, embedder=embedder)
-        return Live(engine, serving_answerer(ExtractiveAnswerer(engine.retriever, templates), self.settings))
+        return Live(engine, serving_answerer(build_pipeline(engine), self.settings))
 
     def require(self) -> tuple[Engine, Answerer]:
         live = self.live

@@ -1,4 +1,4 @@
-"""Answering one chat turn, and cutting the answer into pieces for streaming.
+"""Cutting an answer into pieces for streaming.
 
 The extractive answerer computes the whole answer at once, so streaming is honest about
 it: nothing is sent until the answer exists, then the citations go first and the text
@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import re
 
-from qa.answer.answerer import Answerer
-from qa.answer.followup import Resolution, resolve_conversation
-from qa.config import SearchMode
-from qa.schemas import AskResponse
 from qa.text import CLAUSE_END
 
 _MARKER = re.compile(r"\[\d+\]")
@@ -51,22 +47,3 @@ def split_answer(text: str, max_chars: int = MAX_PIECE_CHARS) -> list[str]:
 def count_tokens(text: str) -> int:
     """A tokenizer-free count for OpenAI's ``usage``: CJK characters, words and symbols."""
     return len(_TOKEN.findall(text))
-
-
-def answer_turn(
-    answerer: Answerer, questions: list[str], top_k: int = 5, mode: SearchMode | None = None
-) -> tuple[Resolution, AskResponse]:
-    """Answer the last question of a conversation, resolving it as a follow-up first.
-
-    The resolution's candidates are tried in order; the first the report answers wins, and
-    when none does the refusal for the first candidate (the best reading) is returned.
-    """
-    resolution = resolve_conversation(questions)
-    refusal: AskResponse | None = None
-    for candidate in resolution.candidates:
-        response = answerer.answer(candidate, top_k, mode)
-        if response.found:
-            return resolution.model_copy(update={"resolved": candidate}), response
-        refusal = refusal or response
-    assert refusal is not None, "a resolution always has a candidate"
-    return resolution, refusal

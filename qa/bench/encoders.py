@@ -94,14 +94,15 @@ def _answers(
     settings: Settings, index_dir: Path, questions: list[str], table: dict[str, np.ndarray], encode: Encode
 ) -> list[tuple[str | None, dict[str, Any]]]:
     """(top-1 chunk id, answer without timings) per question, from the given vectors."""
-    from qa.answer.answerer import ExtractiveAnswerer
+    from qa.answer.pipeline import build_pipeline
+    from qa.engine import Engine
     from qa.index import load_index
-    from qa.prompts import load_templates
     from qa.retrieve import HybridRetriever
 
     index = load_index(index_dir)
-    retriever = HybridRetriever(index, FixedVectors(table, encode, settings.embed_model), settings)
-    answerer = ExtractiveAnswerer(retriever, load_templates(settings.prompts_dir))
+    embedder = FixedVectors(table, encode, settings.embed_model)
+    retriever = HybridRetriever(index, embedder, settings)
+    answerer = build_pipeline(Engine(settings, embedder, index, retriever))
     results = []
     for q in questions:
         hits = retriever.retrieve(q, settings.top_k).hits

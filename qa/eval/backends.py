@@ -19,7 +19,7 @@ from qa.errors import QAError
 from qa.schemas import AskResponse, Document, Hit
 
 if TYPE_CHECKING:
-    from qa.answer.answerer import Answerer
+    from qa.answer.pipeline import Answerer
     from qa.embed import Embedder
     from qa.engine import Engine
     from qa.retrieve import HybridRetriever
@@ -96,14 +96,12 @@ class InProcessBackend:
     @classmethod
     def open(cls, engine: Engine) -> InProcessBackend:
         """The product's own answerer over the engine's index, with the query memo in front."""
-        from qa.answer.answerer import ExtractiveAnswerer
-        from qa.prompts import load_templates
+        from qa.answer.pipeline import build_pipeline
         from qa.retrieve import HybridRetriever
 
         memo = _LastQueryMemo(engine.embedder)
         retriever = HybridRetriever(engine.index, memo, engine.settings)
-        templates = load_templates(engine.settings.prompts_dir)
-        return cls(engine, ExtractiveAnswerer(retriever, templates), retriever)
+        return cls(engine, build_pipeline(engine, retriever), retriever)
 
     def search(self, question: str, top_k: int, mode: SearchMode) -> list[Hit]:
         return self.retriever.retrieve(question, top_k, mode).hits

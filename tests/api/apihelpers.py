@@ -59,12 +59,11 @@ class ServerThread:
 
 def loaded_state(engine: Any, settings: Settings) -> Any:
     """A ServiceState that already holds the session engine (no second model load)."""
-    from qa.answer.answerer import ExtractiveAnswerer
+    from qa.answer.pipeline import build_pipeline
     from qa.api.state import Live, ServiceState
-    from qa.prompts import load_templates
 
     state = ServiceState(settings)
-    state.live = Live(engine, ExtractiveAnswerer(engine.retriever, load_templates(settings.prompts_dir)))
+    state.live = Live(engine, build_pipeline(engine))
     state.ready.set()
     return state
 

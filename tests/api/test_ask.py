@@ -58,6 +58,21 @@ def test_acceptance_6g_refused(shared_server, client):
     assert body["found"] is False
     assert body["short_answer"] is None
     assert body["answer"].startswith("报告中没有提到")
+    assert body["refusal_reason"].startswith("terms:") and "6G" in body["refusal_reason"]
+    assert body["debug"] is None
+
+
+def test_debug_shows_the_plan_and_the_checks(shared_server, client):
+    body = _ask(client, shared_server, "重庆有多少个6G基站?", debug=True)
+    debug = body["debug"]
+    assert debug["plan"]["asked"] == "quantity" and "6G" in debug["plan"]["hard_terms"]
+    best, runner_up = debug["candidates"]
+    assert best["score"] >= runner_up["score"]
+    assert [c["name"] for c in best["checks"]] == ["terms", "kind", "support"]
+    assert any(not c["passed"] and "6G" in c["detail"] for c in best["checks"])
+    answered = _ask(client, shared_server, "重庆和成都两地直联带宽达到多少?", debug=True)
+    assert answered["refusal_reason"] is None
+    assert all(c["passed"] for c in answered["debug"]["candidates"][0]["checks"])
     assert all(c["supporting"] is False for c in body["citations"])
 
 

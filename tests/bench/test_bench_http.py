@@ -20,18 +20,16 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def server(engine) -> Iterator[tuple[str, object]]:
     """The service as `qa serve` builds it (warmed-up, cached answerer) over the session index."""
-    from qa.answer.answerer import ExtractiveAnswerer
     from qa.answer.cache import serving_answerer
+    from qa.answer.pipeline import build_pipeline
     from qa.api import create_app
     from qa.api.state import Live, ServiceState
-    from qa.prompts import load_templates
 
     settings = Settings(
         index_dir=engine.settings.index_dir, rate_limit_per_min=0, max_in_flight=32, _env_file=None
     )
     state = ServiceState(settings)
-    extractive = ExtractiveAnswerer(engine.retriever, load_templates(settings.prompts_dir))
-    answerer = serving_answerer(extractive, settings)
+    answerer = serving_answerer(build_pipeline(engine), settings)
     state.live = Live(engine, answerer)
     state.ready.set()
     sock = socket.socket()
