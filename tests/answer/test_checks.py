@@ -12,7 +12,9 @@ TEXT = "两地直联带宽达到9540GB。"
 
 
 def candidate(score: float, missing: list[str] | None = None, kind_ok: bool = True) -> Candidate:
-    sentence = Sentence(sentence_id="d:s0", chunk_id="d:c0", doc_id="d", section="s", start=0, end=12, text=TEXT)
+    sentence = Sentence(
+        sentence_id="d:s0", chunk_id="d:c0", doc_id="d", section="s", start=0, end=len(TEXT), text=TEXT
+    )
     cand = Candidate(0, sentence, dense=score, chunk_rank=0, score=score, kind_ok=kind_ok)
     cand.missing = missing or []
     cand.values = find_values(TEXT)
