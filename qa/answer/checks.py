@@ -19,10 +19,16 @@ class Check(BaseModel):
     detail: str
 
 
-def check_terms(question: Question, cand: Candidate) -> Check:
-    """Everything specific the question names (codes, years, places, rare words) is in the evidence."""
+def check_terms(question: Question, cand: Candidate, veto_rules: tuple[str, ...] = ()) -> Check:
+    """Everything specific the question names (codes, years, places, rare words) is in the evidence.
+
+    Only the rules in ``veto_rules`` refuse; a term missing by another rule lowers the
+    score (``Policy.penalty_missing``) and is reported here without failing."""
+    vetoed = [t for rule in veto_rules for t in cand.missing_by_rule.get(rule, [])]
+    if vetoed:
+        return Check(name="terms", passed=False, detail="missing: " + ", ".join(dict.fromkeys(vetoed)))
     if cand.missing:
-        return Check(name="terms", passed=False, detail="missing: " + ", ".join(cand.missing))
+        return Check(name="terms", passed=True, detail="lacks (not required): " + ", ".join(cand.missing))
     return Check(name="terms", passed=True, detail="every required term is present")
 
 
@@ -45,8 +51,12 @@ def check_support(question: Question, cand: Candidate, bar: float) -> Check:
     )
 
 
-def run_checks(question: Question, cand: Candidate, bar: float) -> list[Check]:
-    return [check_terms(question, cand), check_kind(question, cand), check_support(question, cand, bar)]
+def run_checks(question: Question, cand: Candidate, bar: float, veto_rules: tuple[str, ...]) -> list[Check]:
+    return [
+        check_terms(question, cand, veto_rules),
+        check_kind(question, cand),
+        check_support(question, cand, bar),
+    ]
 
 
 def first_failure(checks: list[Check]) -> Check | None:

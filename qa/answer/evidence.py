@@ -24,7 +24,7 @@ from qa.answer.lexicon import (
 )
 from qa.answer.policy import DEFAULT_POLICY, Policy
 from qa.answer.question import Asked, Question
-from qa.answer.terms import tagged
+from qa.answer.spans import person_spans, place_spans
 from qa.schemas import Document, Sentence
 from qa.text import COMMAS, SEMICOLONS, SENTENCE_END, marks, normalize_query, word_frequency
 from qa.text.values import Value, find_values, is_end_state
@@ -50,6 +50,7 @@ class Candidate:
     chunk_rank: int
     soft: float = 0.0
     missing: list[str] = field(default_factory=list)
+    missing_by_rule: dict[str, list[str]] = field(default_factory=dict)
     focus: float = 1.0
     values: list[Value] = field(default_factory=list)
     kind_ok: bool = True
@@ -79,6 +80,9 @@ def context_of(doc: Document, sentence: Sentence) -> str:
     return f"{first}\n{before}\n{sentence.text}"
 
 
+MISSING_RULES = ("code", "entity", "rare", "pinyin", "focus", "role")
+
+
 def missing_terms(
     question: Question,
     context: str,
@@ -87,15 +91,32 @@ def missing_terms(
     section: str = "",
     policy: Policy = DEFAULT_POLICY,
 ) -> list[str]:
-    """The question's specific terms that the evidence lacks (the document's title counts)."""
+    """The question's specific terms that the evidence lacks, by any rule."""
+    found = missing_by_rule(question, context, doc, lexicon, section, policy)
+    return list(dict.fromkeys(t for terms in found.values() for t in terms))
+
+
+def missing_by_rule(
+    question: Question,
+    context: str,
+    doc: Document,
+    lexicon: Lexicon,
+    section: str = "",
+    policy: Policy = DEFAULT_POLICY,
+) -> dict[str, list[str]]:
+    """The question's specific terms that the evidence lacks, by the rule that requires them
+    (the document's title counts as evidence). Which rules refuse and which only lower the
+    score is the policy's ``veto_rules``."""
     norm = normalize_query(context + "\n" + doc.title).lower()
     own = normalize_query(context.rsplit("\n", 1)[-1]).lower()
+    found: dict[str, list[str]] = {}
     # A year dates the figure of its own sentence; one earlier in the paragraph dates another.
-    missing = [t for t in question.hard_terms if t.lower() not in (own if _YEAR.fullmatch(t) else norm)]
-    for term in question.entities:
-        required = lexicon.knows(term) or term in question.common_places
-        if required and term.lower() not in norm:
-            missing.append(term)
+    found["code"] = [t for t in question.hard_terms if t.lower() not in (own if _YEAR.fullmatch(t) else norm)]
+    found["entity"] = [
+        t
+        for t in question.entities
+        if (lexicon.knows(t) or t in question.common_places) and t.lower() not in norm
+    ]
     # A specific term (rare in the corpus and in general Chinese: "携号转网", "分会场") marks
     # the passages it appears in; evidence without it is about something else. Common
     # words ("数量", "方式") are left out: questions paraphrase with them freely.
@@ -103,32 +124,37 @@ def missing_terms(
     # belong to its own figures ("中新…专用通道" before a sentence about 直联点).
     lines = context.split("\n")
     near = normalize_query(lines[0] + "\n" + lines[-1] + "\n" + doc.title).lower()
-    for term in question.soft_terms:
-        if (
-            0 < lexicon.df(term) <= policy.rare_df
-            and word_frequency(term) < policy.general_rare_freq
-            and term.lower() not in near
-            and not any(term[i : i + 2] in near for i in range(len(term) - 1))
-            and term not in missing
-        ):
-            missing.append(term)
+    found["rare"] = [
+        term
+        for term in question.soft_terms
+        if 0 < lexicon.df(term) <= policy.rare_df
+        and word_frequency(term) < policy.general_rare_freq
+        and term.lower() not in near
+        and not any(term[i : i + 2] in near for i in range(len(term) - 1))
+    ]
+    found["pinyin"] = []
     if question.pinyin_terms:
         spelled = pinyin_of(norm)
-        missing += [n for n in question.pinyin_terms if lexicon.knows_pinyin(n) and f"|{n}|" not in spelled]
+        found["pinyin"] = [
+            n for n in question.pinyin_terms if lexicon.knows_pinyin(n) and f"|{n}|" not in spelled
+        ]
+    found["focus"] = []
     if question.asked.wants_value and question.language.value == "zh" and question.unit not in TIME_UNITS:
         # What a figure is of ("专用通道的总带宽") must be named by its own sentence or
         # section, not by its neighbours; generic words (规模, 数量) are paraphrased freely.
         alone = lines[-1] + " " + section
-        missing += [
+        found["focus"] = [
             t
             for t in question.focus_terms
             if lexicon.knows(t)
             and t not in _GENERIC_MEASURES
             and word_frequency(t) < policy.common_word_freq
             and not has_part(t, alone)
-            and t not in missing
         ]
-    return missing
+    found["role"] = []
+    if question.asked is Asked.PERSON and not _names_role(question, context, lexicon):
+        found["role"] = list(question.counted if question.language.value == "en" else question.focus_terms)
+    return {rule: terms for rule, terms in found.items() if terms}
 
 
 def kind_present(question: Question, text: str, values: list[Value], policy: Policy = DEFAULT_POLICY) -> bool:
@@ -148,19 +174,7 @@ def kind_present(question: Question, text: str, values: list[Value], policy: Pol
 
 def _has_new_place(text: str, question: Question) -> bool:
     """A place the question does not already name ("设在重庆哪个区" is not answered by 重庆)."""
-    named = normalize_query(question.text)
-    return any(
-        flag == "ns" and word not in named and word.rstrip("市省县区") not in named
-        for word, flag in tagged(text)
-    )
-
-
-# The commonest Chinese surnames: a word jieba tags as a name (惠企 in "惠企和利民")
-# counts as one only when it starts with a surname.
-_SURNAMES = frozenset(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-)
+    return bool(place_spans(text, normalize_query(question.text)))
 
 
 def _names_role(question: Question, context: str, lexicon: Lexicon) -> bool:
@@ -172,19 +186,7 @@ def _names_role(question: Question, context: str, lexicon: Lexicon) -> bool:
 
 
 def _has_person(text: str, common_word_freq: int = DEFAULT_POLICY.common_word_freq) -> bool:
-    # jieba's dictionary tags some common words nr (卫星, 建立健全), so a plain nr word
-    # counts only when it starts with a surname; nrfg/nrt are its well-known names.
-    return any(
-        2 <= len(word) <= 4
-        and (flag in ("nrfg", "nrt") or (flag == "nr" and _looks_like_name(word, common_word_freq)))
-        for word, flag in tagged(text)
-    )
-
-
-def _looks_like_name(word: str, common_word_freq: int) -> bool:
-    """A surname and a given name that is not a common word (高水平 is 高 + 水平, not a name)."""
-    given = word[1:]
-    return word[0] in _SURNAMES and not (len(given) >= 2 and word_frequency(given) >= common_word_freq)
+    return bool(person_spans(text, common_word_freq))
 
 
 def score_candidate(
@@ -202,11 +204,10 @@ def score_candidate(
         )
     else:
         cand.soft = soft_coverage(question, text + " " + cand.sentence.section, lexicon)
-    cand.missing = missing_terms(question, context, doc, lexicon, cand.sentence.section, policy)
+    cand.missing_by_rule = missing_by_rule(question, context, doc, lexicon, cand.sentence.section, policy)
+    cand.missing = list(dict.fromkeys(t for terms in cand.missing_by_rule.values() for t in terms))
     cand.values = matching_values(question, text, find_values(text), lexicon)
     cand.kind_ok = kind_present(question, text, cand.values, policy)
-    if cand.kind_ok and question.asked is Asked.PERSON:
-        cand.kind_ok = _names_role(question, context, lexicon)
     cand.focus = focus_coverage(question, text + " " + cand.sentence.section)
     if cand.values and cand.clause_sims:
         # A long sentence listing many figures matches each of them weakly; the clause

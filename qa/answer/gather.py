@@ -52,7 +52,7 @@ class Gatherer:
             cand = Candidate(pos, sentence, float(sim), min(ranks, default=len(chunk_rank)))
             cand.clause_sims = self._clause_sims(pos, vector)
             score_candidate(q, cand, index.documents[sentence.doc_id], self.lexicon, self.policy)
-            cand.checks = run_checks(q, cand, bar)
+            cand.checks = run_checks(q, cand, bar, self.policy.veto_rules)
             found.append(cand)
         return sorted(found, key=lambda c: -c.score)
 

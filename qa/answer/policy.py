@@ -34,7 +34,12 @@ class Policy(BaseModel):
     w_focus: float = Field(0.15, description="Share of what is measured (the focus words) in the sentence.")
     w_code: float = Field(0.05, description="Every code the question names (5G-A) is in the sentence.")
     w_context: float = Field(0.5, description="English: weight of the paragraph's subject sentences.")
-    penalty_missing: float = Field(0.30, description="A required term of the question is missing.")
+    penalty_missing: float = Field(0.30, description="A term of the question is missing (any rule).")
+    veto_rules: tuple[str, ...] = Field(
+        ("code", "entity", "rare", "pinyin", "focus", "role"),
+        description="Missing-term rules that refuse (qa.answer.evidence.MISSING_RULES); the others only "
+        "lower the score.",
+    )
     penalty_kind: float = Field(0.15, description="The sentence lacks the kind of value asked for.")
 
     # Support bars: the lowest score that answers, by question language.

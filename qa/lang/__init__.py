@@ -24,6 +24,9 @@ class LanguageTable:
     units: tuple[str, ...]
     qualifiers_before: tuple[str, ...]
     qualifiers_after: tuple[str, ...]
+    surnames: frozenset[str]
+    name_joiners: str
+    translit_chars: str
 
     @property
     def all_units(self) -> tuple[str, ...]:
@@ -39,6 +42,9 @@ def _table(module: object) -> LanguageTable:
         units=tuple(module.UNITS),  # type: ignore[attr-defined]
         qualifiers_before=tuple(module.QUALIFIERS_BEFORE),  # type: ignore[attr-defined]
         qualifiers_after=tuple(module.QUALIFIERS_AFTER),  # type: ignore[attr-defined]
+        surnames=frozenset(module.SURNAMES),  # type: ignore[attr-defined]
+        name_joiners=module.NAME_JOINERS,  # type: ignore[attr-defined]
+        translit_chars=module.TRANSLIT_CHARS,  # type: ignore[attr-defined]
     )
 
 

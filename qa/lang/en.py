@@ -29,3 +29,9 @@ QUALIFIERS_BEFORE = [
 ]
 
 QUALIFIERS_AFTER = ["or more", "plus"]
+
+SURNAMES = ""
+
+NAME_JOINERS = ""
+
+TRANSLIT_CHARS = ""

@@ -9,7 +9,7 @@ CODE = "zh"
 # Measure words (量词) that count things: 3个, 两支, 六座.
 COUNT_MEASURES = """个 家 座 条 项 类 户 次 台 套 所 件 处 名 位 种 批 期 支 只 匹 头 张 部 款 本 册 首 篇
 场 届 轮 艘 架 辆 枚 颗 棵 株 间 层 块 根 份 封 幅 栋 幢 节 组 队 集 章 笔 粒 滴 盏 杯 瓶 箱 包 袋 帧 页 版
-站 例 宗 步 圈 口 尊 扇""".split()
+站 例 宗 步 圈 口 尊 扇 成""".split()
 
 # Nouns written straight after a digit as its unit (10省, 500强, 300人); after a Chinese
 # numeral they are words, not counts (万人 in 每万人, 一国两制).
@@ -30,3 +30,23 @@ QUALIFIERS_BEFORE = "超过 超 逾 约 近 将近 接近 大约 不足 不到 �
 
 # Words after a figure that are part of it: 30余个, 100多家.
 QUALIFIERS_AFTER = "余 多 左右 以上 以下 之多".split()
+
+# The commonest surnames: a word jieba tags as a name (惠企 in "惠企和利民") counts as a
+# Chinese name only when it starts with one.
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+
+# The dots that join the parts of a transliterated foreign name (哈兰·艾里森, 萨蒂亚・纳德拉).
+NAME_JOINERS = "·・•‧"
+
+# Characters that transliterate foreign names (the common ones of Xinhua's 译音用字): the
+# parts of 古列尔莫·马可尼 around the dot are runs of these.
+TRANSLIT_CHARS = (
+    "阿埃艾爱安昂奥澳巴拜班邦保鲍贝本比彼毕宾波伯博布查达戴丹道德登迪蒂丁东杜顿多厄恩尔法范菲费芬丰弗福"
+    "富伽盖甘冈戈格根贡古圭果哈海汉豪赫亨胡华霍基吉加贾杰捷金卡凯坎康考柯科克肯库夸奎拉莱赖兰朗劳勒雷蕾"
+    "里利莉丽连列林琳隆卢鲁路伦罗洛马迈麦曼芒梅门蒙米明缪莫姆穆纳奈南内尼宁纽努诺欧帕潘庞佩彭皮平珀普齐"
+    "奇契恰乔切钦琼丘萨塞桑瑟森沙莎尚舍什施舒斯松苏索塔泰坦汤唐特滕提廷托图瓦万旺威韦维温沃乌伍西希锡夏"
+    "谢辛休雅亚扬耶伊因英尤约泽扎詹兹佐尧茨赞娜娅妮丝黛薇琪露歇勃萧可卜默瑞狄史喀罕迦斐士耳仑玛撒"
+)

@@ -25,7 +25,7 @@ class ValueKind(StrEnum):
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?"
 _AFTER = alternation(ZH.qualifiers_after[:2])  # 余, 多: inside the multiplier (20余万个, 100多家)
-_MULT = rf"(?:{_AFTER})?(?:[十百千万亿]+)?(?:{_AFTER})?"
+_MULT = rf"(?:{_AFTER})?(?:\s?[十百千万亿]+)?(?:{_AFTER})?"
 _UNITS = alternation((*ZH.all_units, *EN.units))
 # "G" alone only after 万/亿 ("82.8亿G"), so that "5G" (a technology) is not read as a quantity.
 _VALUE = re.compile(
@@ -39,10 +39,10 @@ _DATE = re.compile(
 )
 # Chinese numerals with a measure word ("两年", "百余个", "两支"); "第一" (an ordinal) and words
 # like 一体化 (no measure word) are not quantities.
-_CN_MEASURES = alternation((*ZH.count_measures, *ZH.time_units))
+_CN_MEASURES = alternation((*ZH.count_measures, *ZH.time_units, *(u for u in ZH.units if not u.isascii())))
 _CN_VALUE = re.compile(
     r"(?<![第一二两三四五六七八九十百千万亿])(?P<v>(?:[一二两三四五六七八九十]+[十百千万亿]*|[十百千万]+)"
-    rf"(?:{_AFTER})?(?:{_CN_MEASURES}))"
+    rf"(?:{_AFTER})?(?:{_CN_MEASURES})|[一二两三四五六七八九十][十百千]*[万亿](?:{_AFTER})?(?:{_CN_MEASURES})?)"
 )
 _SUM = re.compile(r"(?<![A-Za-z0-9.+\-])(?P<v>\d+\+\d+)(?![A-Za-z0-9.+\-])")
 _YEAR_ONLY = re.compile(r"^(?:1\d|20)\d{2}$")
@@ -54,7 +54,7 @@ _QUALIFIER_BEFORE = re.compile(
 )
 _QUALIFIER_AFTER = re.compile(rf"^\s?(?:{alternation(ZH.qualifiers_after[2:] + EN.qualifiers_after)})", re.I)
 _SETTING_BEFORE = ("从", "由")
-ANALYSER_VERSION = 2  # bump when what find_values returns changes: indexed clauses depend on it
+ANALYSER_VERSION = 3  # bump when what find_values returns changes: indexed clauses depend on it
 
 
 @dataclass(frozen=True)
