@@ -24,7 +24,9 @@ class CountingAnswerer:
         self.index = SimpleNamespace(manifest=SimpleNamespace(build_id=build_id))
         self.calls: list[tuple[str, int, SearchMode | None]] = []
 
-    def answer(self, question: str, top_k: int = 5, mode: SearchMode | None = None) -> AskResponse:
+    def answer(
+        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
+    ) -> AskResponse:
         self.calls.append((question, top_k, mode))
         citation = Citation(
             n=1,
@@ -133,7 +135,9 @@ def test_serving_answerer_warms_up_then_caches_unless_turned_off(settings):
 
 def test_a_failing_warm_up_does_not_stop_the_service(settings):
     class Failing(CountingAnswerer):
-        def answer(self, question: str, top_k: int = 5, mode: SearchMode | None = None) -> AskResponse:
+        def answer(
+            self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
+        ) -> AskResponse:
             raise RuntimeError("boom")
 
     assert isinstance(serving_answerer(Failing(), settings), CachedAnswerer)

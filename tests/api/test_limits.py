@@ -207,7 +207,9 @@ class HeldAnswerer:
     def __init__(self) -> None:
         self.release = threading.Event()
 
-    def answer(self, question: str, top_k: int = 5, mode: SearchMode | None = None) -> AskResponse:
+    def answer(
+        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
+    ) -> AskResponse:
         assert self.release.wait(60), "never released"
         return AskResponse(question=question, answer="答案。", found=True, language="zh", citations=[])
 
