@@ -20,8 +20,8 @@ from qa.eval.metrics import QuestionResult
 from qa.eval.runner import EvalRun
 
 REFUSAL_REFERENCE = {
-    "zh": "报告中没有提到这个问题的答案。",
-    "en": "The report does not say.",
+    "zh": "文档中没有这个问题的答案。",
+    "en": "The documents do not say.",
 }
 
 

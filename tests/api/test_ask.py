@@ -57,7 +57,7 @@ def test_acceptance_6g_refused(shared_server, client):
     body = _ask(client, shared_server, "重庆有多少个6G基站?")
     assert body["found"] is False
     assert body["short_answer"] is None
-    assert body["answer"].startswith("报告中没有提到")
+    assert body["answer"].startswith("文档中没有提到")
     assert body["refusal_reason"].startswith("terms:") and "6G" in body["refusal_reason"]
     assert body["debug"] is None
 
@@ -79,7 +79,7 @@ def test_debug_shows_the_plan_and_the_checks(shared_server, client):
 def test_english_question_gets_english_lead_in(shared_server, client):
     body = _ask(client, shared_server, "What is the direct-link bandwidth between Chongqing and Chengdu?")
     assert body["found"] is True and body["language"] == "en"
-    assert "The report says" in body["answer"] and "9540GB" in body["answer"]
+    assert "The source says" in body["answer"] and "9540GB" in body["answer"]
 
 
 @pytest.mark.parametrize("row", [pytest.param(r, id=r["id"], marks=_marks(r)) for r in ANSWERABLE])
@@ -96,7 +96,7 @@ def test_answerable(shared_server, client, row):
 def test_unanswerable(shared_server, client, row):
     body = _ask(client, shared_server, row["question"])
     assert body["found"] is False, body["answer"]
-    expected = "报告中没有提到" if row["language"] == "zh" else "The report does not"
+    expected = "文档中没有" if row["language"] == "zh" else "The documents do not"
     assert body["answer"].startswith(expected)
 
 

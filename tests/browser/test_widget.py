@@ -158,7 +158,7 @@ def test_widget_streams_cited_answers_and_follow_ups(browser, host_site, api, tm
 
     # 5. A question the report does not answer is refused, nearest passages marked as such.
     fourth = ask(page, "重庆有多少个6G基站?", 3)
-    expect(fourth.locator(".notice.refusal")).to_contain_text("报告没有回答这个问题")
+    expect(fourth.locator(".notice.refusal")).to_contain_text("文档没有回答这个问题")
     expect(fourth.locator(".sources h3")).to_contain_text("并不回答")
     expect(fourth.locator(".short")).to_have_count(0)
     page.screenshot(path=str(tmp_path / "widget-conversation.png"))

@@ -244,7 +244,7 @@ def test_ragas_export_writes_one_file_per_mode_with_exactly_the_sample_fields(ru
         assert len(row["retrieved_contexts"]) <= 1  # top_k of the run
     assert rows[0]["reference"] == EVIDENCE and rows[0]["reference_contexts"] == [EVIDENCE]
     assert rows[0]["response"].startswith("9540GB")
-    assert rows[2]["reference"] == "报告中没有提到这个问题的答案。" and rows[2]["reference_contexts"] == []
+    assert rows[2]["reference"] == "文档中没有这个问题的答案。" and rows[2]["reference_contexts"] == []
 
 
 def test_ragas_export_single_mode_uses_the_path_as_given(tmp_path):
