@@ -24,7 +24,9 @@ context language, since that is the official script of the dataset. Both scripts
 best score over the references, EM and F1 each on its own.
 
 **Contains gold**: a reference, NFKC-folded with all whitespace removed, is a substring of
-the text folded the same way (so "1943 年" is found in "1943年").
+the text folded the same way (so "1943 年" is found in "1943年"). Punctuation at the two ends
+of the reference is not required: CMRC 2018 references are often whole clauses ending in
+"。" ("约为0.304平方公里。"), while a quote is cut before the sentence's final mark.
 """
 
 from __future__ import annotations
@@ -162,9 +164,20 @@ def compact(text: str) -> str:
     return _SPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
+def _strip_punctuation_ends(text: str) -> str:
+    start, end = 0, len(text)
+    while start < end and unicodedata.category(text[start]).startswith("P"):
+        start += 1
+    while end > start and unicodedata.category(text[end - 1]).startswith("P"):
+        end -= 1
+    return text[start:end]
+
+
 def contains_gold(text: str, references: list[str]) -> bool:
+    """A reference (compacted, punctuation at its two ends dropped) lies inside ``text``."""
     folded = compact(text)
-    return any(compact(r) and compact(r) in folded for r in references)
+    needles = [_strip_punctuation_ends(compact(r)) for r in references]
+    return any(n and n in folded for n in needles)
 
 
 # --- one system's answer to one question, and aggregates ----------------------------------------

@@ -112,6 +112,14 @@ def test_contains_gold_folds_width_and_whitespace():
     assert contains_gold("１９４３年", ["1943年"])  # NFKC: full-width digits
     assert not contains_gold("1944年", ["1943年"])
     assert not contains_gold("任何文字", [""])
+    assert not contains_gold("任何文字", ["。"])
+
+
+def test_contains_gold_does_not_require_the_references_end_punctuation():
+    # CMRC references are often clauses with their final mark; quotes stop before it
+    assert contains_gold("它的面积约为0.304平方公里", ["约为0.304平方公里。"])
+    assert contains_gold("称为“疯狂科学家”代表", ["“疯狂科学家”"])
+    assert not contains_gold("它的面积约为0.304平方公里", ["约为0.304平方公里。共"])
 
 
 def test_hit_at_k_looks_at_the_top_k_only():
