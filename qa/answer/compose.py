@@ -15,9 +15,11 @@ from qa.answer.evidence import Candidate, best_value, trim
 from qa.answer.lexicon import Lexicon
 from qa.answer.policy import Policy
 from qa.answer.question import Asked, Question
+from qa.answer.spans import entity_answer
 from qa.index.store import Index
 from qa.prompts import Templates
 from qa.schemas import AskResponse, Citation
+from qa.text import normalize_query
 from qa.text.values import Value, qualified_span
 
 _FROM_TO = re.compile(r"从.*(?:到|至)|from .* to|\bchange|变化|提升了多少|增长了多少", re.I)
@@ -49,6 +51,11 @@ class ExtractiveComposer:
                 short = self._short_answer(q, cand, value)
                 v_lo, v_hi = qualified_span(cand.sentence.text, value)
                 lo, hi = min(lo, v_lo), max(hi, v_hi)
+            elif n == 1 and q.asked in (Asked.PERSON, Asked.PLACE, Asked.NAME):
+                span = self._entity(q, cand)
+                if span is not None:
+                    short = cand.sentence.text[span[0] : span[1]]
+                    lo, hi = min(lo, span[0]), max(hi, span[1])
             citations.append(self.citation(n, cand, lo, hi, supporting=True))
         quotes = t.quotes([(c.n, c.quote) for c in citations])
         answer = (
@@ -137,6 +144,13 @@ class ExtractiveComposer:
                 break
             end = nxt.end
         return end - cand.sentence.start
+
+    def _entity(self, q: Question, cand: Candidate) -> tuple[int, int] | None:
+        """A name for who/where/what-is-it-called, near where the question's words stand."""
+        text = cand.sentence.text
+        folded = normalize_query(text)
+        anchors = [m for t in q.soft_terms + q.entities if (m := folded.find(t)) >= 0]
+        return entity_answer(q.asked.value, text, q.normalized, anchors, self.policy.common_word_freq)
 
     def _short_answer(self, q: Question, cand: Candidate, value: Value) -> str:
         """The value as written, with its qualifiers (超38个); for "from X to Y" questions, X to Y."""

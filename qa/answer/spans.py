@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from qa.answer.terms import tagged
-from qa.lang import ZH
+from qa.lang import ZH, alternation
 from qa.text import word_frequency
 
 
@@ -24,9 +24,42 @@ def _tokens(text: str) -> list[tuple[int, int, str, str]]:
     return out
 
 
-_TRANSLIT = f"[{re.escape(ZH.translit_chars)}]"
-_JOIN = rf"\s?[{re.escape(ZH.name_joiners)}]\s?"
-_FOREIGN_NAME = re.compile(rf"(?:[A-Z]\.?{_JOIN})?{_TRANSLIT}+(?:{_JOIN}{_TRANSLIT}+)+")
+def _translit(word: str) -> bool:
+    return bool(word) and all(c in ZH.translit_chars for c in word)
+
+
+def _dot_names(tokens: list[tuple[int, int, str, str]]) -> list[tuple[int, int]]:
+    """Names whose parts jieba cut around a dot (拉津德 · 帕乔 里): the words on both sides of each
+    dot, widened over neighbouring words spelled with transliteration characters (古列 尔莫)."""
+    spans = []
+    i = 0
+    while i < len(tokens):
+        j = i
+        while (
+            j + 2 < len(tokens) and tokens[j + 1][2].strip() in ZH.name_joiners and tokens[j + 1][2].strip()
+        ):
+            if not (_cjk(tokens[j][2]) or tokens[j][2].isalpha()) or not _cjk(tokens[j + 2][2]):
+                break
+            j += 2
+        if j == i:
+            i += 1
+            continue
+        first, last = i, j
+        while first > 0 and _translit(tokens[first - 1][2]) and len(tokens[first - 1][2]) <= 3:
+            first -= 1
+        while last + 1 < len(tokens) and _translit(tokens[last + 1][2]) and len(tokens[last + 1][2]) <= 2:
+            last += 1
+        spans.append((tokens[first][0], tokens[last][1]))
+        i = last + 1
+    return spans
+
+
+def _is_joiner(word: str) -> bool:
+    return bool(word.strip()) and word.strip() in ZH.name_joiners
+
+
+def _cjk(word: str) -> bool:
+    return bool(word) and all("\u3400" <= c <= "\u9fff" for c in word)
 
 
 def person_spans(text: str, common_word_freq: int) -> list[tuple[int, int]]:
@@ -36,8 +69,9 @@ def person_spans(text: str, common_word_freq: int) -> list[tuple[int, int]]:
     only when it starts with a surname and is not a common word; nrfg/nrt are its
     well-known names.
     """
-    spans = [m.span() for m in _FOREIGN_NAME.finditer(text)]
-    for start, end, word, flag in _tokens(text):
+    tokens = _tokens(text)
+    spans = _dot_names(tokens)
+    for start, end, word, flag in tokens:
         if any(s < end and start < e for s, e in spans):
             continue
         if 2 <= len(word) <= 4 and (
@@ -60,3 +94,46 @@ def _looks_like_name(word: str, common_word_freq: int) -> bool:
     """A surname and a given name that is not a common word (高水平 is 高 + 水平, not a name)."""
     given = word[1:]
     return word[0] in ZH.surnames and not (len(given) >= 2 and word_frequency(given) >= common_word_freq)
+
+
+_STOP = '，,。；;（(”"》」'
+_NAMED = re.compile(
+    rf"(?:{alternation(ZH.naming_verbs)})\s?[“\"《「]?"
+    rf"(?P<name>[^{_STOP}、\s][^{_STOP}]{{0,24}}?)[”\"》」]?\s?(?=[，,。；;（(]|$)"
+)
+
+
+def named_spans(text: str) -> list[tuple[int, int]]:
+    """What a naming verb introduces ("名为 Abilene", "被命名为布鲁黑文"), up to the clause end."""
+    spans = []
+    for m in _NAMED.finditer(text):
+        start, end = m.span("name")
+        end -= len(text[start:end]) - len(text[start:end].rstrip())
+        spans.append((start, end))
+    return spans
+
+
+def nearest(spans: list[tuple[int, int]], anchors: list[int]) -> tuple[int, int] | None:
+    """The span closest to any anchor (where the question's words stand in the sentence)."""
+    if not spans:
+        return None
+    if not anchors:
+        return spans[0]
+    return min(spans, key=lambda sp: min(min(abs(sp[0] - a), abs(sp[1] - a)) for a in anchors))
+
+
+def entity_answer(
+    kind: str, text: str, question: str, anchors: list[int], common_word_freq: int
+) -> tuple[int, int] | None:
+    """The span answering a who/where/what-is-it-called question: a name the question does not state,
+    nearest the question's own words in the sentence."""
+    if kind == "person":
+        spans = person_spans(text, common_word_freq)
+    elif kind == "place":
+        spans = place_spans(text, question)
+    elif kind == "name":
+        spans = named_spans(text)
+    else:
+        return None
+    spans = [(a, b) for a, b in spans if text[a:b].strip() and text[a:b] not in question]
+    return nearest(spans, anchors)

@@ -27,6 +27,7 @@ class LanguageTable:
     surnames: frozenset[str]
     name_joiners: str
     translit_chars: str
+    naming_verbs: tuple[str, ...]
 
     @property
     def all_units(self) -> tuple[str, ...]:
@@ -45,6 +46,7 @@ def _table(module: object) -> LanguageTable:
         surnames=frozenset(module.SURNAMES),  # type: ignore[attr-defined]
         name_joiners=module.NAME_JOINERS,  # type: ignore[attr-defined]
         translit_chars=module.TRANSLIT_CHARS,  # type: ignore[attr-defined]
+        naming_verbs=tuple(module.NAMING_VERBS),  # type: ignore[attr-defined]
     )
 
 

@@ -35,3 +35,5 @@ SURNAMES = ""
 NAME_JOINERS = ""
 
 TRANSLIT_CHARS = ""
+
+NAMING_VERBS = ["named", "called", "known as", "renamed"]

@@ -50,3 +50,7 @@ TRANSLIT_CHARS = (
     "奇契恰乔切钦琼丘萨塞桑瑟森沙莎尚舍什施舒斯松苏索塔泰坦汤唐特滕提廷托图瓦万旺威韦维温沃乌伍西希锡夏"
     "谢辛休雅亚扬耶伊因英尤约泽扎詹兹佐尧茨赞娜娅妮丝黛薇琪露歇勃萧可卜默瑞狄史喀罕迦斐士耳仑玛撒"
 )
+
+# Verbs that introduce a name ("被命名为布鲁黑文", "名为 Abilene"): what follows, up to the
+# clause's end, is the name a "叫什么 / 名为" question asks for.
+NAMING_VERBS = "被命名为 命名为 被称为 称为 名为 叫做 名叫 简称 又称 俗称 定名为 取名为 更名为 改名为".split()
