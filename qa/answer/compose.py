@@ -15,7 +15,7 @@ from qa.answer.evidence import Candidate, best_value, trim
 from qa.answer.lexicon import Lexicon
 from qa.answer.policy import Policy
 from qa.answer.question import Asked, Question
-from qa.answer.spans import entity_answer
+from qa.answer.spans import entity_answer, yes_or_no
 from qa.index.store import Index
 from qa.prompts import Templates
 from qa.schemas import AskResponse, Citation
@@ -51,6 +51,8 @@ class ExtractiveComposer:
                 short = self._short_answer(q, cand, value)
                 v_lo, v_hi = qualified_span(cand.sentence.text, value)
                 lo, hi = min(lo, v_lo), max(hi, v_hi)
+            elif n == 1 and q.asked is Asked.YES_NO:
+                short = yes_or_no(q.normalized, q.language.value, cand.sentence.text)
             elif n == 1 and q.asked in (Asked.PERSON, Asked.PLACE, Asked.NAME):
                 span = self._entity(q, cand)
                 if span is not None:
@@ -150,7 +152,9 @@ class ExtractiveComposer:
         text = cand.sentence.text
         folded = normalize_query(text)
         anchors = [m for t in q.soft_terms + q.entities if (m := folded.find(t)) >= 0]
-        return entity_answer(q.asked.value, text, q.normalized, anchors, self.policy.common_word_freq)
+        return entity_answer(
+            q.asked.value, text, q.normalized, anchors, self.policy.common_word_freq, q.pinyin_terms
+        )
 
     def _short_answer(self, q: Question, cand: Candidate, value: Value) -> str:
         """The value as written, with its qualifiers (超38个); for "from X to Y" questions, X to Y."""

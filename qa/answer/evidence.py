@@ -57,6 +57,8 @@ class Candidate:
     score: float = 0.0
     clause_sims: dict[tuple[int, int], float] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
+    publication: bool = False
+    code_match: bool = False
 
     @property
     def supported(self) -> bool:
@@ -217,6 +219,7 @@ def score_candidate(
     # A code the question names (5G-RedCap, 10G-PON) found in the sentence itself is strong evidence.
     codes = [t for t in question.hard_terms if "-" in t or not (_YEAR.fullmatch(t) or t[0].isdigit())]
     code_match = bool(codes) and all(t.lower() in normalize_query(text).lower() for t in codes)
+    cand.publication, cand.code_match = publication, code_match
     cand.score = (
         cand.dense
         + policy.w_soft * cand.soft

@@ -23,6 +23,7 @@ from qa.answer.terms import (
     pinyin_names,
     split_terms,
 )
+from qa.lang import TABLES
 from qa.text import Language, detect_language, normalize_query
 
 
@@ -36,6 +37,7 @@ class Asked(StrEnum):
     LIST = "list"
     PLACE = "place"
     NAME = "name"
+    YES_NO = "yes_no"
     OPEN = "open"
 
     @property
@@ -43,59 +45,17 @@ class Asked(StrEnum):
         return self in (Asked.PERCENT, Asked.QUANTITY, Asked.DATE)
 
 
-_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
-    (Asked.PERSON, re.compile(r"是谁|谁是|叫什么名字|姓名|\bwho\b|\bwhom\b|\bwhose name\b", re.I)),
-    (
-        Asked.DATE,
-        re.compile(
-            r"何时|什么时候|哪一?年|哪天|哪一天|几月|几号|日期|发布时间|发布于|\bwhen\b|what date|which year|"
-            r"what year|what day|\bdated?\b|published",
-            re.I,
-        ),
-    ),
-    (
-        Asked.PERCENT,
-        re.compile(
-            r"比例|占比|百分之|百分比|普及率|覆盖率|渗透率|增长率|增速|增幅|满意度|效率|多少%|"
-            r"percent|percentage|\brate\b|\bshare\b|penetration|efficiency|%|annual growth|grow(?:th)? by",
-            re.I,
-        ),
-    ),
-    (
-        Asked.QUANTITY,
-        re.compile(
-            r"多少|(?<!哪)几[个家座条项类次倍年户万亿]|多大|多高|多长|多久|多快|多远|数量|规模|总量|总数|"
-            r"how many|how much|how large|how big|how long|how fast|how far|number of|amount|"
-            r"\btotal\b|bandwidth|capacity|latency|\bspeed\b|\bsize\b",
-            re.I,
-        ),
-    ),
-    (
-        Asked.PLACE,
-        re.compile(
-            r"哪里|哪儿|在哪|什么地方|哪个(?:地区|区县|城市|区|县|地方)|\bwhere\b|"
-            r"which (?:city|district|county|region|place)",
-            re.I,
-        ),
-    ),
-    (
-        Asked.LIST,
-        re.compile(
-            r"哪些|有哪|包括什么|包括哪|列举|分别|什么活动|哪几|哪[两三四五六七八九十][个类项种条家]|"
-            r"\bwhich\b.*\b\w+s\b|\bwhat are\b|\blist\b|"
-            r"\bname the\b|what (?:kinds|types|activities|areas|places|projects|measures)",
-            re.I,
-        ),
-    ),
-    (
-        Asked.NAME,
-        re.compile(
-            r"\b谁\b|是谁|叫什么|名称|名字|什么名|哪个|哪家|\bwho\b|what is the name|"
-            r"which (?:company|project|organization|plan)",
-            re.I,
-        ),
-    ),
-]
+def _patterns() -> list[tuple[Asked, re.Pattern[str]]]:
+    """Each kind's question words from every language table, in the tables' order of kinds."""
+    kinds: dict[str, list[str]] = {}
+    for table in TABLES.values():
+        for kind, pattern in table.asks:
+            kinds.setdefault(kind, []).append(pattern)
+    return [(Asked(kind), re.compile("|".join(p), re.I)) for kind, p in kinds.items()]
+
+
+_PATTERNS = _patterns()
+_YES_NO = re.compile("|".join(t.yes_no for t in TABLES.values()), re.I)
 
 
 COUNT_FAMILY = (
@@ -205,6 +165,9 @@ def analyze(text: str, policy: Policy = DEFAULT_POLICY) -> Question:
         if pattern.search(normalized):
             asked = kind
             break
+    else:
+        if _YES_NO.search(normalized):
+            asked = Asked.YES_NO
     unit = _asked_unit(normalized)
     if unit == "%":
         asked = Asked.PERCENT

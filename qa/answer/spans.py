@@ -123,17 +123,61 @@ def nearest(spans: list[tuple[int, int]], anchors: list[int]) -> tuple[int, int]
 
 
 def entity_answer(
-    kind: str, text: str, question: str, anchors: list[int], common_word_freq: int
+    kind: str,
+    text: str,
+    question: str,
+    anchors: list[int],
+    common_word_freq: int,
+    pinyin_named: list[str] | None = None,
 ) -> tuple[int, int] | None:
     """The span answering a who/where/what-is-it-called question: a name the question does not state,
     nearest the question's own words in the sentence."""
+    if kind == "place":
+        # An English question names Chinese places in pinyin (Chongqing): those are not answers.
+        spans = [
+            (a, b)
+            for a, b in place_spans(text, question)
+            if _spelled(text[a:b]) not in set(pinyin_named or []) and text[a:b] not in ZH.generic_places
+        ]
+        return nearest(spans, anchors) if len({text[a:b] for a, b in spans}) == 1 else None
     if kind == "person":
         spans = person_spans(text, common_word_freq)
-    elif kind == "place":
-        spans = place_spans(text, question)
     elif kind == "name":
         spans = named_spans(text)
     else:
         return None
-    spans = [(a, b) for a, b in spans if text[a:b].strip() and text[a:b] not in question]
+    named = set(pinyin_named or [])
+    spans = [
+        (a, b)
+        for a, b in spans
+        if text[a:b].strip() and text[a:b] not in question and _spelled(text[a:b]) not in named
+    ]
     return nearest(spans, anchors)
+
+
+def negated(text: str, language: str) -> bool:
+    """Whether ``text`` states a negation, by whole words of the language table (不断 is not 不)."""
+    from qa.lang import TABLES
+
+    table = TABLES[language]
+    if language == "en":
+        words = re.findall(r"[a-z]+(?:'t)?|n't", text.lower())
+        return any(w in table.negations or w.endswith("n't") for w in words)
+    return any(word in table.negations for word, _ in tagged(text))
+
+
+def yes_or_no(question: str, question_language: str, evidence: str) -> str:
+    """是/否 (Yes/No): yes when the evidence states what is asked, no when exactly one of the
+    question and the evidence is negated ("都通5G了吗" against "未实现…")."""
+    from qa.lang import TABLES
+    from qa.text import detect_language
+
+    table = TABLES[question_language]
+    flipped = negated(question, question_language) != negated(evidence, detect_language(evidence).value)
+    return table.no if flipped else table.yes
+
+
+def _spelled(word: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(word.rstrip("市省县区"))).lower()

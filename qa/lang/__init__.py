@@ -28,6 +28,12 @@ class LanguageTable:
     name_joiners: str
     translit_chars: str
     naming_verbs: tuple[str, ...]
+    asks: tuple[tuple[str, str], ...]
+    yes_no: str
+    negations: frozenset[str]
+    yes: str
+    no: str
+    generic_places: frozenset[str]
 
     @property
     def all_units(self) -> tuple[str, ...]:
@@ -47,6 +53,12 @@ def _table(module: object) -> LanguageTable:
         name_joiners=module.NAME_JOINERS,  # type: ignore[attr-defined]
         translit_chars=module.TRANSLIT_CHARS,  # type: ignore[attr-defined]
         naming_verbs=tuple(module.NAMING_VERBS),  # type: ignore[attr-defined]
+        asks=tuple(module.ASKS),  # type: ignore[attr-defined]
+        yes_no=module.YES_NO,  # type: ignore[attr-defined]
+        negations=frozenset(module.NEGATIONS),  # type: ignore[attr-defined]
+        yes=module.YES,  # type: ignore[attr-defined]
+        no=module.NO,  # type: ignore[attr-defined]
+        generic_places=frozenset(module.GENERIC_PLACES),  # type: ignore[attr-defined]
     )
 
 

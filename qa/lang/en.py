@@ -37,3 +37,41 @@ NAME_JOINERS = ""
 TRANSLIT_CHARS = ""
 
 NAMING_VERBS = ["named", "called", "known as", "renamed"]
+
+ASKS = [
+    ("person", r"\bwho\b|\bwhom\b|\bwhose name\b"),
+    (
+        "date",
+        r"\bwhen\b|what date|which year|what year|what day|\bdated?\b|published|which century|what decade",
+    ),
+    (
+        "percent",
+        r"percent|percentage|\brate\b|\bshare\b|penetration|efficiency|%|annual growth|grow(?:th)? by",
+    ),
+    (
+        "quantity",
+        r"how many|how much|how large|how big|how long|how fast|how far|number of|amount|"
+        r"\btotal\b|bandwidth|capacity|latency|\bspeed\b|\bsize\b",
+    ),
+    ("place", r"\bwhere\b|which (?:city|district|county|region|place|country|state)"),
+    (
+        "list",
+        r"\bwhich\b.*\b\w+s\b|\bwhat are\b|\blist\b|\bname the\b|"
+        r"what (?:kinds|types|activities|areas|places|projects|measures)",
+    ),
+    (
+        "name",
+        r"\bwho\b|what is the name|what was the name|\bcalled\b|which (?:company|project|organization|plan)",
+    ),
+]
+
+YES_NO = (
+    r"^\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|must)\b"
+    r"(?!.*\b(?:what|which|who|whom|whose|when|where|why|how)\b)"
+)
+
+NEGATIONS = "not no never none nothing neither nor without n't".split()
+
+YES, NO = "Yes", "No"
+
+GENERIC_PLACES: list[str] = []

@@ -54,3 +54,39 @@ TRANSLIT_CHARS = (
 # Verbs that introduce a name ("被命名为布鲁黑文", "名为 Abilene"): what follows, up to the
 # clause's end, is the name a "叫什么 / 名为" question asks for.
 NAMING_VERBS = "被命名为 命名为 被称为 称为 名为 叫做 名叫 简称 又称 俗称 定名为 取名为 更名为 改名为".split()
+
+# What a question asks for, by its question words, tried in this order (the first that
+# matches decides; none: an open question). Regular expressions over the folded question.
+_RATE_TOPICS = "比例|占比|普及率|覆盖率|渗透率|增长率|增速|增幅|满意度|效率"
+_HOW_MUCH = "多少|几|多高|多大"
+ASKS = [
+    ("person", r"是谁|谁是|叫什么名字|姓名"),
+    ("date", r"何时|什么时候|哪一?年|哪天|哪一天|几月|几号|日期|发布时间|发布于|哪个世纪|哪一?年代"),
+    (
+        "percent",
+        rf"百分之|百分比|多少%|(?:{_RATE_TOPICS}).*(?:{_HOW_MUCH})|(?:{_HOW_MUCH}).*(?:{_RATE_TOPICS})",
+    ),
+    (
+        "quantity",
+        r"多少|(?<!哪)几[个家座条项类次倍年户万亿]|多大|多高|多长|多久|多快|多远|多重|数量|规模|总量|总数",
+    ),
+    ("place", r"哪里|哪儿|在哪|什么地方|哪个(?:国家|地区|区县|城市|省|区|县|地方)"),
+    ("list", r"哪些|有哪|包括什么|包括哪|列举|分别|什么活动|哪几|哪[两三四五六七八九十][个类项种条家]"),
+    ("name", r"\b谁\b|是谁|叫什么|名称|名字|什么名|名为|哪个|哪家"),
+]
+
+# A question that asks yes or no (and no question word above): 吗 at the end, 是否, 有没有.
+YES_NO = (
+    r"^(?!.*(?:什么|怎么|哪|谁|多少|几|如何|何时|何地|为何|为什么))"
+    r"(?:.*(?:吗|嘛)\s*[?？]?\s*$|.*(?:是否|有没有|是不是|能否|可否|对不对|有无))"
+)
+
+# Words that negate a statement: a sentence that negates what a yes/no question asks answers 否.
+NEGATIONS = "不 没 没有 未 尚未 并未 从未 未曾 无 并非 非 绝非 从不 不再 不曾 不会 不能 毫无".split()
+
+# How the answer to a yes/no question starts.
+YES, NO = "是", "否"
+
+# Words jieba tags as places that name no particular place: never a short answer to "where".
+GENERIC_PLACES = """城市 地区 都市区 新区 城区 市区 郊区 农村 乡村 全国 全市 全省 国家 地方 区域 沿海 内陆
+边境 海外 国内 国外 境内 境外""".split()

@@ -239,3 +239,18 @@ def test_chinese_counted_noun_follows_the_question_word(text, counted):
 
 def test_which_two_asks_a_list():
     assert analyze("行业为哪两个领域建立健全了网络安全制度机制?").asked is Asked.LIST
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("重庆所有行政村都通5G了吗?", "yes_no"),
+        ("Were there any regional network outages?", "yes_no"),
+        ("卫星便携设备在应急保障中实现了什么?", "open"),  # 什么 ends in 么 but asks no yes or no
+        ("电信服务质量用户满意度怎么样?", "open"),  # a rate topic without 多少 asks how it is, not a figure
+        ("5G用户普及率是多少?", "percent"),
+        ("在哪个世纪，传教士在南非建立了教会学校?", "date"),
+    ],
+)
+def test_kinds_from_the_language_tables(question, kind):
+    assert analyze(question).asked.value == kind

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer.spans import entity_answer, named_spans, nearest, person_spans
+from qa.answer.spans import entity_answer, named_spans, nearest, person_spans, yes_or_no
 
 
 def names(text: str) -> list[str]:
@@ -54,3 +54,25 @@ def test_the_answer_is_not_a_name_the_question_states():
 def test_nearest_span_to_the_question_words():
     assert nearest([(0, 2), (10, 12)], [9]) == (10, 12)
     assert nearest([], [1]) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "evidence", "expected"),
+    [
+        ("重庆所有行政村都通5G了吗?", "zh", "全市所有行政村实现5G网络通达", "是"),
+        ("重庆所有行政村都通5G了吗?", "zh", "部分行政村尚未实现5G网络覆盖", "否"),
+        ("Were there any regional network outages?", "en", "全市未发生区域性通信网络中断", "No"),
+        ("Did network capacity keep growing?", "en", "网络能力不断提升", "Yes"),  # 不断 is not 不
+    ],
+)
+def test_yes_or_no_from_the_evidence(question, language, evidence, expected):
+    assert yes_or_no(question, language, evidence) == expected
+
+
+def test_where_gives_one_particular_place_or_none():
+    text = "在万州、九龙坡区开展验证"
+    assert entity_answer("place", text, "在哪里开展验证?", [0], 5000) is None  # two places: none shown
+    one = "在九龙坡区建成万兆网络街区"
+    span = entity_answer("place", one, "万兆网络街区建在什么地方?", [0], 5000)
+    assert span is not None and one[span[0] : span[1]] == "九龙坡区"
+    assert entity_answer("place", "主城都市区1毫秒时延圈", "时延圈在哪里?", [0], 5000) is None
