@@ -8,6 +8,7 @@ HOST ?= 127.0.0.1
 MODEL_DIR := models/embeddinggemma-300m
 DATASETS ?= ../shared/datasets
 EXTERNAL := reports/external
+EVAL_CACHE ?= reports/.cache/eval-index
 
 .PHONY: install model index serve test test-fast eval eval-external bench loadtest lint fmt clean
 
@@ -44,14 +45,15 @@ eval: install
 
 # Corpora the service was never tuned on (SQuAD-format; see qa/eval/squad.py): XQuAD's 12 articles with
 # Chinese questions, the same with the English questions, and CMRC 2018 trial. Indexes are cached under
-# reports/.cache/eval-index/ by content, so a rerun only asks the questions. CMRC is a 60-article sample:
+# $(EVAL_CACHE) by content, so a rerun only asks the questions. CMRC is a 60-article sample:
 # indexing all 256 articles took 24.7 min on this 2-core machine (more than the ~10 min allowed here).
 eval-external: install
-	$(BIN)/qa eval --dataset $(DATASETS)/xquad-dev.zh.json --holdout 2 --no-progress \
+	$(BIN)/qa eval --dataset $(DATASETS)/xquad-dev.zh.json --holdout 2 --no-progress --cache-dir $(EVAL_CACHE) \
 		--json $(EXTERNAL)/xquad-zh.json --html $(EXTERNAL)/xquad-zh.html
 	$(BIN)/qa eval --dataset $(DATASETS)/xquad-dev.zh.json --questions-from $(DATASETS)/xquad-dev.en.json \
-		--holdout 2 --no-progress --json $(EXTERNAL)/xquad-en-over-zh.json --html $(EXTERNAL)/xquad-en-over-zh.html
-	$(BIN)/qa eval --dataset $(DATASETS)/cmrc2018_trial.json --limit 60 --holdout 6 --no-progress \
+		--holdout 2 --no-progress --cache-dir $(EVAL_CACHE) \
+		--json $(EXTERNAL)/xquad-en-over-zh.json --html $(EXTERNAL)/xquad-en-over-zh.html
+	$(BIN)/qa eval --dataset $(DATASETS)/cmrc2018_trial.json --limit 60 --holdout 6 --no-progress --cache-dir $(EVAL_CACHE) \
 		--json $(EXTERNAL)/cmrc2018-trial-60.json --html $(EXTERNAL)/cmrc2018-trial-60.html
 
 loadtest: install  # 64 clients for 60 s over loopback (CLIENTS=, SECONDS= to change); see qa/loadtest.py
