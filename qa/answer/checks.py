@@ -51,6 +51,16 @@ def check_support(question: Question, cand: Candidate, bar: float) -> Check:
     )
 
 
+def check_subject(question: Question, closest: float, bar: float) -> Check:
+    """The corpus says anything close to the question: its closest sentence reaches the bar.
+
+    A question about a subject the corpus never mentions is refused here, whatever its
+    words match; the other checks judge one sentence, this one the whole corpus."""
+    verdict = ">=" if closest >= bar else "<"
+    detail = f"closest sentence {closest:.3f} {verdict} {bar:.2f}"
+    return Check(name="subject", passed=closest >= bar, detail=detail)
+
+
 def run_checks(question: Question, cand: Candidate, bar: float, veto_rules: tuple[str, ...]) -> list[Check]:
     return [
         check_terms(question, cand, veto_rules),

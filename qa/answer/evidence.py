@@ -25,15 +25,13 @@ from qa.answer.lexicon import (
 from qa.answer.policy import DEFAULT_POLICY, Policy
 from qa.answer.question import Asked, Question
 from qa.answer.spans import person_spans, place_spans
+from qa.lang import ZH
 from qa.schemas import Document, Sentence
 from qa.text import COMMAS, SEMICOLONS, SENTENCE_END, marks, normalize_query, word_frequency
 from qa.text.values import Value, find_values, is_end_state
 
 if TYPE_CHECKING:
     from qa.answer.checks import Check
-
-# Words that say a figure is asked for, not what it is of.
-_GENERIC_MEASURES = frozenset("总量 总数 总额 数量 数目 规模 金额 数值 数字 水平".split())
 
 
 _YEAR = re.compile(r"(?:19|20)\d{2}")
@@ -144,12 +142,12 @@ def missing_by_rule(
     if question.asked.wants_value and question.language.value == "zh" and question.unit not in TIME_UNITS:
         # What a figure is of ("专用通道的总带宽") must be named by its own sentence or
         # section, not by its neighbours; generic words (规模, 数量) are paraphrased freely.
-        alone = lines[-1] + " " + section
+        alone = lines[-1] + " " + section + " " + doc.title
         found["focus"] = [
             t
             for t in question.focus_terms
             if lexicon.knows(t)
-            and t not in _GENERIC_MEASURES
+            and t not in ZH.generic_measures
             and word_frequency(t) < policy.common_word_freq
             and not has_part(t, alone)
         ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.answer.checks import run_checks
+from qa.answer.checks import check_subject, run_checks
 from qa.answer.evidence import Candidate, score_candidate
 from qa.answer.lexicon import Lexicon
 from qa.answer.policy import Policy
@@ -54,6 +54,10 @@ class Gatherer:
             score_candidate(q, cand, index.documents[sentence.doc_id], self.lexicon, self.policy)
             cand.checks = run_checks(q, cand, bar, self.policy.veto_rules)
             found.append(cand)
+        closest = max((c.dense for c in found), default=0.0)
+        subject = check_subject(q, closest, self.policy.subject_bar(q.language.value))
+        for cand in found:
+            cand.checks.insert(0, subject)
         return sorted(found, key=lambda c: -c.score)
 
     def choose(self, q: Question, candidates: list[Candidate]) -> list[Candidate]:

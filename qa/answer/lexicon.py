@@ -47,6 +47,12 @@ class Lexicon:
         self.spelled = pinyin_of(self.text)
         self.glossary = Glossary(sentences)
 
+    def subject_words(self, words: list[str], share: float) -> frozenset[str]:
+        """The words of ``words`` in more than ``share`` of the corpus's sentences: what the corpus
+        is about as a whole (its place, its field), so they single out no passage."""
+        limit = share * len(self.sentences)
+        return frozenset(w for w in words if self.df(w) > limit)
+
     def knows(self, term: str) -> bool:
         return term.lower() in self.text
 

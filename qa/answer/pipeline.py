@@ -55,7 +55,9 @@ class Pipeline:
         self.gatherer = Gatherer(self.index, composer.lexicon, policy)
 
     def analyse(self, question: str) -> Plan:
-        return Plan(analyze(question, self.policy), self.retriever.query(question))
+        query = self.retriever.query(question)
+        subject = self.composer.lexicon.subject_words(query.tokens, self.policy.subject_share)
+        return Plan(analyze(question, self.policy, subject), query)
 
     def retrieve(self, plan: Plan, top_k: int, mode: SearchMode | None = None) -> Retrieval:
         return self.retriever.retrieve(plan.query, max(top_k, MIN_RETRIEVED), mode)

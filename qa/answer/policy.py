@@ -42,6 +42,10 @@ class Policy(BaseModel):
     )
     penalty_kind: float = Field(0.15, description="The sentence lacks the kind of value asked for.")
 
+    # Is the question's subject in the corpus at all? The closest sentence anywhere must be at
+    # least this similar (dense); separates questions about absent subjects, by question language.
+    min_dense: dict[str, float] = Field(default_factory=lambda: {"zh": 0.20, "en": 0.34})
+
     # Support bars: the lowest score that answers, by question language.
     min_support: dict[str, float] = Field(default_factory=lambda: {"zh": 0.61, "en": 0.72})
     min_support_value: dict[str, float] = Field(
@@ -50,6 +54,9 @@ class Policy(BaseModel):
     )
 
     # Word statistics that make a question term required.
+    subject_share: float = Field(
+        0.15, description="A word in more of the corpus's sentences than this is its subject, not a focus."
+    )
     rare_df: int = Field(2, description="A term in at most this many sentences marks its passages.")
     general_rare_freq: int = Field(300, description="jieba frequency below which a word is rare in Chinese.")
     common_word_freq: int = Field(5000, description="jieba frequency above which a word is common.")
@@ -61,6 +68,9 @@ class Policy(BaseModel):
     trim_chars: int = Field(60, description="Longer sentences are cut to the figure's clause.")
     open_min_chars: int = Field(200, description="An open question quotes the paragraph up to this length.")
     open_max_sentences: int = Field(3)
+
+    def subject_bar(self, language: str) -> float:
+        return self.min_dense.get(language, self.min_dense["zh"])
 
     def support_bar(self, language: str, wants_figure: bool) -> float:
         bars = self.min_support_value if wants_figure else self.min_support

@@ -23,7 +23,7 @@ from qa.answer.terms import (
     pinyin_names,
     split_terms,
 )
-from qa.lang import TABLES
+from qa.lang import TABLES, ZH
 from qa.text import Language, detect_language, normalize_query
 
 
@@ -58,49 +58,11 @@ _PATTERNS = _patterns()
 _YES_NO = re.compile("|".join(t.yes_no for t in TABLES.values()), re.I)
 
 
-COUNT_FAMILY = (
-    "",
-    "个",
-    "家",
-    "座",
-    "条",
-    "项",
-    "类",
-    "户",
-    "次",
-    "台",
-    "套",
-    "所",
-    "件",
-    "处",
-    "名",
-    "位",
-    "省",
-    "城市",
-    "区县",
-    "县",
-    "村",
-    "行业",
-    "人",
-    "批",
-    "期",
-    "种",
-    "年",
-)
+COUNT_FAMILY = ZH.count_family
 
 
 _ATTRIBUTE_UNITS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
-    (re.compile(r"带宽|bandwidth", re.I), ("GB", "TB", "PB", "G", "T", "M", "Gbps", "Mbps", "Tbps")),
-    (re.compile(r"流量|traffic", re.I), ("G", "GB", "TB", "PB")),
-    (
-        re.compile(
-            r"投资|投入|资金|收入|金额|营收|经费|补助|补贴|revenue|invest|fund|money|spend|spent|subsid", re.I
-        ),
-        ("元",),
-    ),
-    (re.compile(r"面积|\barea\b|acre|hectare", re.I), ("亩", "平方公里", "公顷")),
-    (re.compile(r"时延|延迟|latency|delay", re.I), ("毫秒", "秒")),
-    (re.compile(r"速率|网速|下载速度|速度|\bspeed\b", re.I), ("Mbps", "Gbps", "M", "G")),
+    (re.compile(pattern, re.I), units) for table in TABLES.values() for pattern, units in table.measured
 ]
 
 
@@ -117,7 +79,7 @@ _RATE_ASKED = re.compile(
 
 
 _GROWTH_ASKED = re.compile(r"增长|增速|增幅|增加|提升|growth|grow|increase", re.I)
-_PUBLICATION = re.compile(r"发布|发表|刊发|上线|publish|release|posted|\bdated?\b", re.I)
+_PUBLICATION = re.compile("|".join(t.publication for t in TABLES.values()), re.I)
 
 
 # A unit named right after 多少/几 pins the answer's unit: "多少亿元" is not answered by "7.6%".
@@ -157,7 +119,9 @@ class Question:
     list_measure: str | None = None
 
 
-def analyze(text: str, policy: Policy = DEFAULT_POLICY) -> Question:
+def analyze(
+    text: str, policy: Policy = DEFAULT_POLICY, subject_words: frozenset[str] = frozenset()
+) -> Question:
     normalized = normalize_query(text)
     language = detect_language(normalized)
     asked = Asked.OPEN
@@ -176,7 +140,7 @@ def analyze(text: str, policy: Policy = DEFAULT_POLICY) -> Question:
     elif asked is not Asked.QUANTITY:
         unit = None
     hard, soft, entities, common = split_terms(normalized, language, policy.common_place_freq)
-    focus = focus_terms(normalized) if language is Language.ZH else []
+    focus = focus_terms(normalized, subject_words) if language is Language.ZH else []
     pinyin = pinyin_names(normalized) if language is Language.EN else []
     en_terms = (
         [t for t in question_terms(asking_part(normalized)) if t not in pinyin]

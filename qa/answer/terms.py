@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 
 from qa.answer.gloss import stem_words
+from qa.lang import ZH
 from qa.text import EN_STOPWORDS, ZH_STOPWORDS, Language, word_frequency
 from qa.text.values import ValueKind, find_values
 
@@ -182,18 +183,12 @@ def split_terms(
 _QUESTION_WORD = re.compile(r"多少|几|多大|多高|多长|多久|哪|什么|怎样|如何|怎么|是否|谁")
 
 
-_FOCUS_SKIP = frozenset(
-    "超过 达到 累计 共有 拥有 一共 总共 目前 现在 增长 提升 增加 实现 重庆 全市 我市 持有 进行 开展 推进 "
-    "属于 成为 包括 覆盖 建成 获得 完成 提到 介绍 描述 概括 总结 名字 名称".split()
-)
-
-
-def focus_terms(text: str) -> list[str]:
+def focus_terms(text: str, skip: frozenset[str] = frozenset()) -> list[str]:
     """What is measured or asked about: the nouns right before the question word.
 
     In "重庆顶级节点累计的标识注册量超过多少?" the value must be the 标识注册量, not any
     other figure of the 顶级节点 sentence; when the question word comes first
-    ("有多少个企业节点…"), the nouns after it.
+    ("有多少个企业节点…"), the nouns after it. ``skip`` holds the corpus's subject words.
     """
     match = _QUESTION_WORD.search(text)
     words = [
@@ -201,9 +196,10 @@ def focus_terms(text: str) -> list[str]:
         for word, flag in tagged(_ALNUM.sub(" ", text))  # the same cut as split_terms'
         if len(word) >= 2
         and word not in ZH_STOPWORDS
-        and word not in _FOCUS_SKIP
+        and word not in ZH.focus_skip
         and "哪" not in word
         and flag.startswith(("n", "v", "a", "l", "j"))
+        and word not in skip
     ]
     if not words:
         return []

@@ -46,6 +46,7 @@ RULE_SETS = [
 ]
 W_SOFT = (0.3, 0.5)
 BARS = [round(0.40 + 0.01 * i, 2) for i in range(56)]
+DENSE_BARS = [round(0.20 + 0.01 * i, 2) for i in range(41)]
 WRONG = -0.5
 GOLD_WEIGHT = 3.0  # the bundled report's gold set weighs as much as the three external sets together
 
@@ -134,9 +135,13 @@ def best_supported(case: Case, p: Policy) -> list[tuple[float, Row]]:
     return sorted(scored, key=lambda sr: -sr[0])
 
 
-def outcome(case: Case, p: Policy, bar: float) -> str:
+def outcome(case: Case, p: Policy, bar: float, dense_bar: float | None = None) -> str:
     """ "right", "wrong", "refused" (answerable) or "refused", "answered" (unanswerable)."""
-    top = next(((s, r) for s, r in best_supported(case, p) if s >= bar), None)
+    dense_bar = p.subject_bar(case.language) if dense_bar is None else dense_bar
+    if max((r.dense for r in case.rows), default=0.0) < dense_bar:
+        top = None  # no sentence of the corpus is close: the subject is absent
+    else:
+        top = next(((s, r) for s, r in best_supported(case, p) if s >= bar), None)
     if not case.answerable:
         return "answered" if top else "refused"
     if top is None:
@@ -154,34 +159,54 @@ UTILITY = {
 
 
 def choose_bars(cases: list[Case], p: Policy) -> dict[str, float]:
-    """The bar per (language, figure) group that maximises the weighted utility among the bars
-    that keep the group's gold outcomes (right answers, false refusals, refusals) at least as good
-    as under REFERENCE; a group with no such bar keeps REFERENCE's."""
+    """Per language the subject bar, and per (language, figure) group the support bar, that
+    maximise the weighted utility among the bars that keep the group's gold outcomes (right
+    answers, false refusals, refusals) at least as good as under REFERENCE; a group with no such
+    bar keeps REFERENCE's."""
     sizes = _sizes(cases)
-    bars = {}
-    for group in {(c.language, c.figure) for c in cases}:
-        members = [c for c in cases if (c.language, c.figure) == group]
-        gold = [c for c in members if c.source == "gold"]
-        ref_bar = REFERENCE.support_bar(*group)
-        ref = _counts(gold, REFERENCE, ref_bar)
+    bars: dict[str, float] = {}
+    for language in sorted({c.language for c in cases}):
+        best: tuple[float, dict[str, float]] | None = None
+        for dense_bar in DENSE_BARS:
+            chosen: dict[str, float] = {f"{language}:subject": dense_bar}
+            value = 0.0
+            for figure in (False, True):
+                members = [c for c in cases if (c.language, c.figure) == (language, figure)]
+                if not members:
+                    continue
+                gold = [c for c in members if c.source == "gold"]
+                ref_bar = REFERENCE.support_bar(language, figure)
+                ref = _counts(gold, REFERENCE, ref_bar, REFERENCE.subject_bar(language))
 
-        def total(bar: float, members: list[Case] = members) -> float:
-            return sum(UTILITY[(outcome(c, p, bar), c.answerable)] / sizes[c.source] for c in members)
+                def total(bar: float, members: list[Case] = members, dense_bar: float = dense_bar) -> float:
+                    return sum(
+                        UTILITY[(outcome(c, p, bar, dense_bar), c.answerable)] / sizes[c.source]
+                        for c in members
+                    )
 
-        def keeps(bar: float, gold: list[Case] = gold, ref: tuple[int, int, int] = ref) -> bool:
-            right, refused, declined = _counts(gold, p, bar)
-            return right >= ref[0] and refused <= ref[1] and declined >= ref[2]
+                def keeps(
+                    bar: float,
+                    gold: list[Case] = gold,
+                    ref: tuple[int, int, int] = ref,
+                    dense: float = dense_bar,
+                ) -> bool:
+                    right, refused, declined = _counts(gold, p, bar, dense)
+                    return right >= ref[0] and refused <= ref[1] and declined >= ref[2]
 
-        feasible = [b for b in BARS if keeps(b)] or [ref_bar]
-        bars[f"{group[0]}:{'figure' if group[1] else 'passage'}"] = max(
-            feasible, key=lambda b: (total(b), -b)
-        )
+                feasible = [b for b in BARS if keeps(b)] or [ref_bar]
+                bar = max(feasible, key=lambda b: (total(b), -b))
+                chosen[f"{language}:{'figure' if figure else 'passage'}"] = bar
+                value += total(bar)
+            if best is None or value > best[0]:
+                best = (value, chosen)
+        assert best is not None
+        bars.update(best[1])
     return bars
 
 
-def _counts(gold: list[Case], p: Policy, bar: float) -> tuple[int, int, int]:
-    """(right answers, false refusals, refused unanswerables) of gold cases at this bar."""
-    outcomes = [(outcome(c, p, bar), c.answerable) for c in gold]
+def _counts(gold: list[Case], p: Policy, bar: float, dense_bar: float) -> tuple[int, int, int]:
+    """(right answers, false refusals, refused unanswerables) of gold cases at these bars."""
+    outcomes = [(outcome(c, p, bar, dense_bar), c.answerable) for c in gold]
     return (
         outcomes.count(("right", True)),
         outcomes.count(("refused", True)),
@@ -192,7 +217,8 @@ def _counts(gold: list[Case], p: Policy, bar: float) -> tuple[int, int, int]:
 def with_bars(p: Policy, bars: dict[str, float]) -> Policy:
     passage = {lang: bars.get(f"{lang}:passage", p.min_support[lang]) for lang in ("zh", "en")}
     figure = {lang: bars.get(f"{lang}:figure", p.min_support_value[lang]) for lang in ("zh", "en")}
-    return p.model_copy(update={"min_support": passage, "min_support_value": figure})
+    dense = {lang: bars.get(f"{lang}:subject", p.min_dense[lang]) for lang in ("zh", "en")}
+    return p.model_copy(update={"min_support": passage, "min_support_value": figure, "min_dense": dense})
 
 
 def report(cases: list[Case], p: Policy) -> dict[str, dict[str, float]]:
@@ -327,12 +353,14 @@ def main() -> None:
     for u, p in ranked[:5]:
         print(
             f"\nutility {u:.3f}  veto={list(p.veto_rules)} w_soft={p.w_soft} "
-            f"bars passage={p.min_support} figure={p.min_support_value}"
+            f"bars subject={p.min_dense} passage={p.min_support} figure={p.min_support_value}"
         )
         for name, figures in report(cases, p).items():
             print(f"  {name:14} {figures}")
     best = ranked[0][1]
-    chosen = best.model_dump(include={"veto_rules", "w_soft", "min_support", "min_support_value"})
+    chosen = best.model_dump(
+        include={"veto_rules", "w_soft", "min_dense", "min_support", "min_support_value"}
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"policy": chosen, "figures": report(cases, best)}, indent=2))
     print(f"\nchosen: {json.dumps(chosen)}\nwrote {args.out}")

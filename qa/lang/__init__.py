@@ -34,6 +34,15 @@ class LanguageTable:
     yes: str
     no: str
     generic_places: frozenset[str]
+    measured: tuple[tuple[str, tuple[str, ...]], ...]
+    generic_measures: frozenset[str]
+    publication: str
+    focus_skip: frozenset[str]
+
+    @property
+    def count_family(self) -> tuple[str, ...]:
+        """Units of a count: measure words, counted nouns, years, or none (\"\")."""
+        return ("", *self.count_measures, *self.counted_nouns, "年") if self.count_measures else ()
 
     @property
     def all_units(self) -> tuple[str, ...]:
@@ -59,6 +68,10 @@ def _table(module: object) -> LanguageTable:
         yes=module.YES,  # type: ignore[attr-defined]
         no=module.NO,  # type: ignore[attr-defined]
         generic_places=frozenset(module.GENERIC_PLACES),  # type: ignore[attr-defined]
+        measured=tuple((p, tuple(u)) for p, u in module.MEASURED),  # type: ignore[attr-defined]
+        generic_measures=frozenset(module.GENERIC_MEASURES),  # type: ignore[attr-defined]
+        publication=module.PUBLICATION,  # type: ignore[attr-defined]
+        focus_skip=frozenset(module.FOCUS_SKIP),  # type: ignore[attr-defined]
     )
 
 

@@ -75,3 +75,18 @@ NEGATIONS = "not no never none nothing neither nor without n't".split()
 YES, NO = "Yes", "No"
 
 GENERIC_PLACES: list[str] = []
+
+MEASURED = [
+    (r"bandwidth", ["GB", "TB", "PB", "G", "T", "M", "Gbps", "Mbps", "Tbps"]),
+    (r"traffic", ["G", "GB", "TB", "PB"]),
+    (r"revenue|invest|fund|money|spend|spent|subsid", ["元"]),
+    (r"\barea\b|acre|hectare", ["亩", "平方公里", "公顷"]),
+    (r"latency|delay", ["毫秒", "秒"]),
+    (r"\bspeed\b", ["Mbps", "Gbps", "M", "G"]),
+]
+
+GENERIC_MEASURES: list[str] = []
+
+PUBLICATION = r"publish|release|posted|\bdated?\b"
+
+FOCUS_SKIP: list[str] = []

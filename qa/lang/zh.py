@@ -90,3 +90,23 @@ YES, NO = "是", "否"
 # Words jieba tags as places that name no particular place: never a short answer to "where".
 GENERIC_PLACES = """城市 地区 都市区 新区 城区 市区 郊区 农村 乡村 全国 全市 全省 国家 地方 区域 沿海 内陆
 边境 海外 国内 国外 境内 境外""".split()
+
+# What a question measures and the units an answer about it may carry ("带宽" wants GB).
+MEASURED = [
+    ("带宽", ["GB", "TB", "PB", "G", "T", "M", "Gbps", "Mbps", "Tbps"]),
+    ("流量", ["G", "GB", "TB", "PB"]),
+    ("投资|投入|资金|收入|金额|营收|经费|补助|补贴", ["元"]),
+    ("面积", ["亩", "平方公里", "公顷"]),
+    ("时延|延迟", ["毫秒", "秒"]),
+    ("速率|网速|下载速度|速度", ["Mbps", "Gbps", "M", "G"]),
+]
+
+# Words that say a figure is asked for, not what it is of.
+GENERIC_MEASURES = "总量 总数 总额 数量 数目 规模 金额 数值 数字 水平".split()
+
+# Words that ask when something was published or launched.
+PUBLICATION = r"发布|发表|刊发|上线"
+
+# Words around a question word that say nothing about what is measured or asked about.
+FOCUS_SKIP = """超过 达到 累计 共有 拥有 一共 总共 目前 现在 增长 提升 增加 实现 全市 我市 全省 全国 持有
+进行 开展 推进 属于 成为 包括 覆盖 建成 获得 完成 提到 介绍 描述 概括 总结 名字 名称""".split()
