@@ -22,6 +22,7 @@ from qa.schemas import AskResponse, Citation
 from qa.text import normalize_query
 from qa.text.values import Value, qualified_span
 
+_RANGE = re.compile(r"\s?(?:至|到|~|～|-|—|–)\s?")
 _FROM_TO = re.compile(r"从.*(?:到|至)|from .* to|\bchange|变化|提升了多少|增长了多少", re.I)
 
 
@@ -165,4 +166,8 @@ class ExtractiveComposer:
             if same_clause:
                 first = same_clause[-1]
                 lo = first.start - 1 if text[first.start - 1 : first.start] in "从由" else first.start
+        # A range is one answer: "100米至2,800米", "3-5年".
+        upper = next((v for v in cand.values if v.start > hi and _RANGE.fullmatch(text[hi : v.start])), None)
+        if upper is not None:
+            hi = qualified_span(text, upper)[1]
         return text[lo:hi]

@@ -110,8 +110,14 @@ def missing_by_rule(
     norm = normalize_query(context + "\n" + doc.title).lower()
     own = normalize_query(context.rsplit("\n", 1)[-1]).lower()
     found: dict[str, list[str]] = {}
+
     # A year dates the figure of its own sentence; one earlier in the paragraph dates another.
-    found["code"] = [t for t in question.hard_terms if t.lower() not in (own if _YEAR.fullmatch(t) else norm)]
+    # Likewise a code a figure question names (多少个5G基站): "2776个基站" in a paragraph that
+    # mentions 5G elsewhere counts base stations, not 5G ones.
+    def needed_in_own(term: str) -> bool:
+        return bool(_YEAR.fullmatch(term)) or question.asked.wants_value
+
+    found["code"] = [t for t in question.hard_terms if t.lower() not in (own if needed_in_own(t) else norm)]
     found["entity"] = [
         t
         for t in question.entities

@@ -12,6 +12,7 @@ import re
 from qa.answer.gloss import contains
 from qa.answer.lexicon import Lexicon, has_part
 from qa.answer.question import COUNT_FAMILY, Asked, Question
+from qa.lang import ZH
 from qa.text import CLAUSE_MARK
 from qa.text.values import Value, ValueKind
 
@@ -42,6 +43,9 @@ def matching_values(
         found = [v for v in values if v.kind in kinds]
     else:
         return []
+    if question.asks_magnitude:  # how big, not how many: a count is no answer
+        counts = {*ZH.count_measures, *ZH.counted_nouns}
+        found = [v for v in found if v.unit.strip().lstrip("余多") not in counts]
     if question.unit:
         found = [v for v in found if _unit_fits(question.unit, v)]
     elif question.unit_family:

@@ -79,6 +79,7 @@ _RATE_ASKED = re.compile(
 
 
 _GROWTH_ASKED = re.compile(r"增长|增速|增幅|增加|提升|growth|grow|increase", re.I)
+_MAGNITUDE = re.compile("|".join(t.magnitude for t in TABLES.values()), re.I)
 _PUBLICATION = re.compile("|".join(t.publication for t in TABLES.values()), re.I)
 
 
@@ -117,6 +118,7 @@ class Question:
     en_terms: list[str] = field(default_factory=list)
     counted: list[str] = field(default_factory=list)
     list_measure: str | None = None
+    asks_magnitude: bool = False
 
 
 def analyze(
@@ -165,6 +167,7 @@ def analyze(
         en_terms,
         counted_en(normalized) if language is Language.EN else counted_zh(normalized),
         list_measure(normalized),
+        bool(_MAGNITUDE.search(normalized)),
     )
 
 

@@ -37,6 +37,7 @@ class LanguageTable:
     measured: tuple[tuple[str, tuple[str, ...]], ...]
     generic_measures: frozenset[str]
     publication: str
+    magnitude: str
     focus_skip: frozenset[str]
 
     @property
@@ -71,6 +72,7 @@ def _table(module: object) -> LanguageTable:
         measured=tuple((p, tuple(u)) for p, u in module.MEASURED),  # type: ignore[attr-defined]
         generic_measures=frozenset(module.GENERIC_MEASURES),  # type: ignore[attr-defined]
         publication=module.PUBLICATION,  # type: ignore[attr-defined]
+        magnitude=module.MAGNITUDE,  # type: ignore[attr-defined]
         focus_skip=frozenset(module.FOCUS_SKIP),  # type: ignore[attr-defined]
     )
 

@@ -87,6 +87,8 @@ MEASURED = [
 
 GENERIC_MEASURES: list[str] = []
 
+MAGNITUDE = r"how (?:big|large|high|tall|long|far|heavy|wide|deep)"
+
 PUBLICATION = r"publish|release|posted|\bdated?\b"
 
 FOCUS_SKIP: list[str] = []

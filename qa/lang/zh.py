@@ -9,7 +9,7 @@ CODE = "zh"
 # Measure words (量词) that count things: 3个, 两支, 六座.
 COUNT_MEASURES = """个 家 座 条 项 类 户 次 台 套 所 件 处 名 位 种 批 期 支 只 匹 头 张 部 款 本 册 首 篇
 场 届 轮 艘 架 辆 枚 颗 棵 株 间 层 块 根 份 封 幅 栋 幢 节 组 队 集 章 笔 粒 滴 盏 杯 瓶 箱 包 袋 帧 页 版
-站 例 宗 步 圈 口 尊 扇 成""".split()
+站 例 宗 步 圈 口 尊 扇 成 发 局 盘 球 名次""".split()
 
 # Nouns written straight after a digit as its unit (10省, 500强, 300人); after a Chinese
 # numeral they are words, not counts (万人 in 每万人, 一国两制).
@@ -21,7 +21,7 @@ TIME_UNITS = "年 个月 月 周 星期 天 日 小时 分钟 秒 毫秒 微秒 
 # Units of measure and money, as written after a number (ASCII ones as well: Chinese text writes 9540GB).
 UNITS = """个百分点 百分点 倍 亿元 万元 千元 元 美元 欧元 英镑 日元 港元 澳元 卢布 法郎 马克 镑 角 分钱
 亿美元 万美元 万亩 亩 公顷 平方公里 平方千米 平方米 平方英里 平方英尺 公里 千米 米 厘米 毫米 微米 纳米
-英里 英尺 英寸 码 海里 光年 吨 万吨 亿吨 公斤 千克 克 毫克 斤 磅 盎司 升 毫升 立方米 立方公里 加仑 桶
+英里 英尺 英寸 公分 码 海里 光年 吨 万吨 亿吨 公斤 千克 克 毫克 斤 磅 盎司 升 毫升 立方米 立方公里 加仑 桶
 度 摄氏度 华氏度 千瓦 兆瓦 瓦 伏 安 赫兹 千瓦时 度电 马力 卡 千卡 焦耳 分贝
 GB TB PB MB KB Gbps Mbps Tbps kbps MHz GHz Hz kW MW GW km m cm mm kg""".split()
 
@@ -103,6 +103,9 @@ MEASURED = [
 
 # Words that say a figure is asked for, not what it is of.
 GENERIC_MEASURES = "总量 总数 总额 数量 数目 规模 金额 数值 数字 水平".split()
+
+# Words that ask how big, not how many: 果园有多大 is answered by 22.31万亩, not by 3637家.
+MAGNITUDE = r"多大|多高|多长|多重|多远|多宽|多深|多久"
 
 # Words that ask when something was published or launched.
 PUBLICATION = r"发布|发表|刊发|上线"

@@ -54,7 +54,7 @@ _QUALIFIER_BEFORE = re.compile(
 )
 _QUALIFIER_AFTER = re.compile(rf"^\s?(?:{alternation(ZH.qualifiers_after[2:] + EN.qualifiers_after)})", re.I)
 _SETTING_BEFORE = ("从", "由")
-ANALYSER_VERSION = 3  # bump when what find_values returns changes: indexed clauses depend on it
+ANALYSER_VERSION = 4  # bump when what find_values returns changes: indexed clauses depend on it
 
 
 @dataclass(frozen=True)
