@@ -27,7 +27,8 @@ def report_words() -> set[str]:
     for word, flag in tagged(REPORT.read_text(encoding="utf-8")):
         if len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
             continue
-        if flag in ("ns", "nt", "nr", "nz") or (flag.startswith("n") and word_frequency(word) < RARE_IN_GENERAL):
+        rare_noun = flag.startswith("n") and word_frequency(word) < RARE_IN_GENERAL
+        if flag in ("ns", "nt", "nr", "nz") or rare_noun:
             words.add(word)
     return words
 
@@ -38,9 +39,9 @@ def code_strings(path: Path) -> list[str]:
     docstrings = set()
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
-            if isinstance(body[0].value, ast.Constant):
-                docstrings.add(id(body[0].value))
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            docstrings.add(id(first.value))
     return [
         n.value
         for n in ast.walk(tree)

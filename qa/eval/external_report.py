@@ -13,6 +13,7 @@ from rich.table import Table
 from qa.eval.charts import bar_chart
 from qa.eval.external import ExternalResult, ExternalRun
 from qa.eval.external_metrics import Verdict
+from qa.eval.html import BASE_CSS
 from qa.eval.report import fmt
 
 # (Summary field, label, kind); kind "ms" is a latency, "rate" a share or mean score.
@@ -97,15 +98,7 @@ TEMPLATE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>qa eval · {{ name }}</title>
 <style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1200px;
-       padding: 0 16px; color: #222; }
-h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; } .meta { color: #555; }
-.chart { border: 1px solid #ddd; border-radius: 6px; background: #fff; max-width: 100%; height: auto; }
-.chart-title { font-weight: 600; font-size: 14px; } .axis { font-size: 11px; fill: #444; }
-.value { font-size: 10px; fill: #222; } .grid { stroke: #e5e5e5; }
-table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
-th, td { border: 1px solid #ddd; padding: 4px 6px; vertical-align: top; }
-th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+{{ base_css }}
 table.q td { max-width: 340px; } .ok { color: #1b5e20; } .bad { color: #b00020; } .gold { color: #1b5e20; }
 </style></head><body>
 <h1>qa eval · {{ name }}</h1>
@@ -164,6 +157,7 @@ def render_html(run: ExternalRun) -> str:
     labels = [f.replace("_given", "").replace("_", " ") for f, _, _ in CHART_ROWS]
     chart = Markup(bar_chart("Project vs baseline", labels, series, width=1160))
     return env.from_string(TEMPLATE).render(
+        base_css=Markup(BASE_CSS),
         run=run,
         name=Path(run.dataset).name,
         headline=headline(run),

@@ -33,12 +33,8 @@ LANGUAGE_METRICS = [
     ("refusal_f1", "refuse F1"),
 ]
 
-TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>qa eval · {{ run.created_at }}</title>
-<style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1200px;
+# The style every evaluation report shares (gold set and external datasets).
+BASE_CSS = """body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1200px;
        padding: 0 16px; color: #222; }
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; }
 .meta { color: #555; } .charts { display: flex; flex-wrap: wrap; gap: 12px; }
@@ -48,6 +44,14 @@ h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 4px 6px; vertical-align: top; }
 th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+"""
+
+TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>qa eval · {{ run.created_at }}</title>
+<style>
+{{ base_css }}
 table.failures td { max-width: 360px; } table.failures td:first-child { white-space: nowrap; }
 .reason { color: #b00020; } .expected { color: #1b5e20; }
 </style></head><body>
@@ -116,7 +120,13 @@ def render_html(run: EvalRun) -> str:
     modes = run.modes
     failures = sorted(run.failures(), key=lambda r: (modes.index(r.mode), r.id))
     return template.render(
-        run=run, charts=_charts(run), tables=sections(run), columns=COLUMNS, fmt=fmt, failures=failures
+        run=run,
+        charts=_charts(run),
+        tables=sections(run),
+        columns=COLUMNS,
+        fmt=fmt,
+        failures=failures,
+        base_css=Markup(BASE_CSS),
     )
 
 
