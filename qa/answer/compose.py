@@ -12,6 +12,7 @@ import re
 
 from qa.answer.checks import first_failure
 from qa.answer.evidence import Candidate, best_value, trim
+from qa.answer.gloss import contains
 from qa.answer.lexicon import Lexicon
 from qa.answer.policy import Policy
 from qa.answer.question import Asked, Question
@@ -153,8 +154,15 @@ class ExtractiveComposer:
         text = cand.sentence.text
         folded = normalize_query(text)
         anchors = [m for t in q.soft_terms + q.entities if (m := folded.find(t)) >= 0]
+        named = None
+        if q.language.value == "en":  # "Who did Tesla partner with?" is not answered by 特斯拉
+            asked = set(q.en_terms)
+
+            def named(span: str) -> bool:
+                return any(contains(self.lexicon.glossary.stems(span), t) for t in asked)
+
         return entity_answer(
-            q.asked.value, text, q.normalized, anchors, self.policy.common_word_freq, q.pinyin_terms
+            q.asked.value, text, q.normalized, anchors, self.policy.common_word_freq, q.pinyin_terms, named
         )
 
     def _short_answer(self, q: Question, cand: Candidate, value: Value) -> str:

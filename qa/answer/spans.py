@@ -9,6 +9,7 @@ three words none of which starts with a Chinese surname.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from qa.answer.terms import tagged
 from qa.lang import ZH, alternation
@@ -129,6 +130,7 @@ def entity_answer(
     anchors: list[int],
     common_word_freq: int,
     pinyin_named: list[str] | None = None,
+    named: Callable[[str], bool] | None = None,
 ) -> tuple[int, int] | None:
     """The span answering a who/where/what-is-it-called question: a name the question does not state,
     nearest the question's own words in the sentence."""
@@ -146,11 +148,14 @@ def entity_answer(
         spans = named_spans(text)
     else:
         return None
-    named = set(pinyin_named or [])
+    spelled = set(pinyin_named or [])
     spans = [
         (a, b)
         for a, b in spans
-        if text[a:b].strip() and text[a:b] not in question and _spelled(text[a:b]) not in named
+        if text[a:b].strip()
+        and text[a:b] not in question
+        and _spelled(text[a:b]) not in spelled
+        and not (named and named(text[a:b]))
     ]
     return nearest(spans, anchors)
 

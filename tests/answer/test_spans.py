@@ -76,3 +76,11 @@ def test_where_gives_one_particular_place_or_none():
     span = entity_answer("place", one, "万兆网络街区建在什么地方?", [0], 5000)
     assert span is not None and one[span[0] : span[1]] == "九龙坡区"
     assert entity_answer("place", "主城都市区1毫秒时延圈", "时延圈在哪里?", [0], 5000) is None
+
+
+def test_a_name_the_english_question_already_names_is_no_answer():
+    text = "1886 年，特斯拉与两位商人罗伯特·莱恩和本杰明·威尔合作"
+    span = entity_answer(
+        "person", text, "who did tesla partner with?", [0], 5000, named=lambda s: s == "特斯拉"
+    )
+    assert span is not None and text[span[0] : span[1]] != "特斯拉"
