@@ -9,7 +9,7 @@ missing-term rules, and then replays the choice offline for each policy in a gri
 * for each (question language, figure or not) the support bar that maximises the utility
   summed over the data sets, each data set weighted equally: +1 for an answer whose
   sentence holds the gold answer, +1 for refusing an unanswerable or out-of-corpus
-  question, -1 for answering one, -0.5 for a wrong sentence, 0 for refusing an
+  question, -1 for answering one, 0 for a wrong sentence or refusing an
   answerable question.
 
 The gold set weighs as much as the three external sets together
@@ -47,7 +47,7 @@ RULE_SETS = [
 W_SOFT = (0.3, 0.5)
 BARS = [round(0.40 + 0.01 * i, 2) for i in range(56)]
 DENSE_BARS = [round(0.20 + 0.01 * i, 2) for i in range(41)]
-WRONG = -0.5
+WRONG = 0.0
 GOLD_WEIGHT = 3.0  # the bundled report's gold set weighs as much as the three external sets together
 
 

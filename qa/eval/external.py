@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 from tqdm import tqdm
@@ -29,7 +29,7 @@ from qa.errors import QAError
 from qa.eval.backends import InProcessBackend, _LastQueryMemo
 from qa.eval.external_index import IndexInfo
 from qa.eval.external_metrics import Summary, Verdict, hit_at_k, judge, mean, summarize
-from qa.eval.runner import MAX_ERRORS_IN_A_ROW, EvalAborted
+from qa.eval.runner import MAX_ERRORS_IN_A_ROW, EvalAborted, policy_of
 from qa.eval.squad import SquadDataset, SquadQuestion
 
 if TYPE_CHECKING:
@@ -83,6 +83,7 @@ class ExternalRun(BaseModel):
     project: Summary
     baseline: Summary
     results: list[ExternalResult]
+    policy: dict[str, Any] | None = None
 
 
 def _forget(backend: InProcessBackend) -> None:
@@ -183,6 +184,7 @@ def run_external(
             )
     answerable = [r.answerable for r in results]
     return ExternalRun(
+        policy=policy_of(backend),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         dataset=dataset.path,
         questions_from=dataset.questions_from,

@@ -14,7 +14,7 @@ from qa.eval.charts import bar_chart
 from qa.eval.external import ExternalResult, ExternalRun
 from qa.eval.external_metrics import Verdict
 from qa.eval.html import BASE_CSS
-from qa.eval.report import fmt
+from qa.eval.report import fmt, policy_line
 
 # (Summary field, label, kind); kind "ms" is a latency, "rate" a share or mean score.
 ROWS: list[tuple[str, str, str]] = [
@@ -43,7 +43,14 @@ def headline(run: ExternalRun) -> list[str]:
         if idx.cached
         else f"index {idx.key} built in {idx.build_seconds:.1f}s ({idx.seconds:.1f}s with loading)"
     )
+    errors = sum(1 for r in run.results if r.project.error)
     lines = [
+        f"answer policy {policy_line(run.policy)}",
+        *(
+            [f"{errors} question(s) failed with an error (counted as refused); see the JSON report"]
+            if errors
+            else []
+        ),
         f"dataset {name}: questions in {asked}, contexts in {run.context_language}; "
         f"mode {run.mode}, top_k {run.top_k}",
         f"{run.articles} articles: {run.articles - len(run.held_out_articles)} in the corpus, "

@@ -8,6 +8,7 @@ between two runs, the RAGAS export) need nothing else.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich import box
 from rich.console import Console
@@ -76,6 +77,14 @@ def tables(run: EvalRun) -> list[Table]:
     return [_table(title, first, rows) for title, first, rows in sections(run)]
 
 
+def policy_line(policy: dict[str, Any] | None) -> str:
+    """The policy that answered, in one line: its fingerprint and the fields that decide refusals."""
+    if not policy:
+        return "unknown (the service's own)"
+    keys = ("veto_rules", "min_dense", "min_support", "min_support_value", "w_soft")
+    return f"{policy['fingerprint']}: " + ", ".join(f"{k}={policy[k]}" for k in keys if k in policy)
+
+
 def print_report(run: EvalRun, console: Console | None = None) -> None:
     if console is None:  # never squeeze the table into ellipses: wrap rather than truncate
         console = Console()
@@ -84,6 +93,7 @@ def print_report(run: EvalRun, console: Console | None = None) -> None:
         f"[bold]qa eval[/bold]: {run.questions} questions × {len(run.modes)} mode(s) via {run.backend} "
         f"(index {run.index or '?'}, top_k {run.top_k}) in {run.seconds:.1f}s"
     )
+    console.print(f"answer policy {policy_line(run.policy)}", highlight=False, markup=False)
     for table in tables(run):
         console.print(table)
     cached = sum(r.cached for r in run.results)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
 from tqdm import tqdm
@@ -60,6 +61,7 @@ class EvalRun(BaseModel):
     seconds: float
     summary: dict[str, ModeSummary]
     results: list[QuestionResult]
+    policy: dict[str, Any] | None = None  # the answer policy of an in-process run (unknown over HTTP)
 
     def failures(self) -> list[QuestionResult]:
         return [r for r in self.results if r.failures]
@@ -112,6 +114,14 @@ def ask_one(
     return judge(result)
 
 
+def policy_of(backend: object) -> dict[str, Any] | None:
+    """The answer policy an in-process backend answers with, and its fingerprint."""
+    policy = getattr(getattr(backend, "answerer", None), "policy", None)
+    if policy is None:
+        return None
+    return {"fingerprint": policy.fingerprint(), **policy.model_dump(mode="json")}
+
+
 def _stop_if_broken(results: list[QuestionResult]) -> None:
     """Several failures in a row mean the backend is broken, not the questions: stop early."""
     last = results[-MAX_ERRORS_IN_A_ROW:]
@@ -151,6 +161,7 @@ def run_eval(
                 _stop_if_broken(results)
     summary = {m.value: summarize_mode([r for r in results if r.mode == m.value]) for m in modes}
     return EvalRun(
+        policy=policy_of(backend),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         backend=backend.label,
         index=backend.index_id(),
