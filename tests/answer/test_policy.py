@@ -39,6 +39,14 @@ def test_missing_file(tmp_path):
         load_policy(tmp_path / "nope.json")
 
 
-def test_a_figure_needs_more_support_than_a_passage():
-    for language in ("zh", "en"):
-        assert DEFAULT_POLICY.support_bar(language, True) > DEFAULT_POLICY.support_bar(language, False)
+def test_bars_by_language_and_kind():
+    policy = DEFAULT_POLICY.model_copy(
+        update={"min_support": {"zh": 0.1, "en": 0.2}, "min_support_value": {"zh": 0.3, "en": 0.4}}
+    )
+    assert [policy.support_bar(lang, fig) for lang in ("zh", "en") for fig in (False, True)] == [
+        0.1,
+        0.3,
+        0.2,
+        0.4,
+    ]
+    assert policy.support_bar("fr", False) == 0.1  # a language without a bar of its own gets Chinese's
