@@ -68,7 +68,7 @@ def test_debug_shows_the_plan_and_the_checks(shared_server, client):
     assert debug["plan"]["asked"] == "quantity" and "6G" in debug["plan"]["hard_terms"]
     best, runner_up = debug["candidates"]
     assert best["score"] >= runner_up["score"]
-    assert [c["name"] for c in best["checks"]] == ["terms", "kind", "support"]
+    assert [c["name"] for c in best["checks"]] == ["subject", "terms", "kind", "support"]
     assert any(not c["passed"] and "6G" in c["detail"] for c in best["checks"])
     answered = _ask(client, shared_server, "重庆和成都两地直联带宽达到多少?", debug=True)
     assert answered["refusal_reason"] is None

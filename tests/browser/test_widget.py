@@ -148,9 +148,9 @@ def test_widget_streams_cited_answers_and_follow_ups(browser, host_site, api, tm
 
     # 4. A follow-up is answered from the report, using the conversation.
     second = ask(page, INVEST_ZH, 1)
-    expect(second.locator(".short")).to_have_text("670亿元")
+    expect(second.locator(".short")).to_have_text("超670亿元")  # the report: "4年累计超670亿元"
     third = ask(page, "那农村呢?", 2)
-    expect(third.locator(".short")).to_have_text("50亿元")
+    expect(third.locator(".short")).to_have_text("超50亿元")
     expect(third.locator(".understood")).to_contain_text("农村")
     expect(third.locator(".answer")).to_contain_text("农村地区信息基础设施建设")
     third.locator('.answer .chip[data-n="1"]').click()
