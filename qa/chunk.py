@@ -13,8 +13,9 @@ import re
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from qa.schemas import Chunk, Clause, Document, Sentence
+from qa.schemas import Chunk, Clause, Document, Sentence, ValueSpan
 from qa.text import CLAUSE_END, CLAUSE_MARK, COMMAS, SEMICOLONS, SENTENCE_END
+from qa.text.values import find_values
 
 # Paragraphs first, then sentence ends, then clause marks; this report uses ASCII commas
 # and semicolons inside Chinese text, so both the full-width and the ASCII forms are listed.
@@ -77,6 +78,10 @@ def split_sentences(doc: Document, chunks: list[Chunk]) -> list[Sentence]:
                 start = section.start + rel_start + (len(raw) - len(raw.lstrip()))
                 sentences.append(
                     Sentence(
+                        values=[
+                            ValueSpan(text=v.text, kind=v.kind.value, start=v.start, end=v.end)
+                            for v in find_values(stripped)
+                        ],
                         sentence_id=f"{doc.doc_id}:s{len(sentences):04d}",
                         chunk_id=_chunk_for(chunks, start),
                         doc_id=doc.doc_id,
@@ -92,8 +97,6 @@ def split_sentences(doc: Document, chunks: list[Chunk]) -> list[Sentence]:
 
 def split_value_clauses(sentences: list[Sentence], first_pos: int = 0) -> list[Clause]:
     """The clauses of each sentence that hold a figure (a number, percentage or date)."""
-    from qa.text.values import find_values
-
     clauses: list[Clause] = []
     for pos, sentence in enumerate(sentences, start=first_pos):
         text = sentence.text

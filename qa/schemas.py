@@ -50,9 +50,22 @@ class Chunk(Span):
     chunk_id: str
 
 
+class ValueSpan(BaseModel):
+    """A figure of a sentence (quantity, percentage or date) as written, found at build time
+    by ``qa.text.values``; ``start``/``end`` are relative to the sentence."""
+
+    text: str
+    kind: str
+    start: int
+    end: int
+
+
 class Sentence(Span):
     sentence_id: str
     chunk_id: str = Field(description="The chunk that holds the sentence's start.")
+    values: list[ValueSpan] = Field(
+        default_factory=list, description="Its figures, found once when the index is built."
+    )
 
 
 class Clause(Span):

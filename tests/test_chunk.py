@@ -222,3 +222,15 @@ def test_full_width_punctuation_ends_sentences_and_chunks():
     chunks = [c for c in chunk_document(doc, 40, 0) if c.text != "标题"]
     assert len(chunks) > 2
     assert all(c.text[-1] in "；！？" for c in chunks[:-1])
+
+
+def test_sentences_carry_their_figures_as_written():
+    """The index stores each sentence's figures once; offsets are the sentence's own."""
+    doc = DOCS["report"]
+    sentences = split_sentences(doc, chunk_document(doc, 300, 60))
+    for s in sentences:
+        for v in s.values:
+            assert s.text[v.start : v.end] == v.text
+    link = next(s for s in sentences if "两地直联带宽达到9540GB" in s.text)
+    assert [(v.text, v.kind) for v in link.values] == [("9540GB", "quantity")]
+    assert sum(len(s.values) for s in sentences) > 50  # a report full of figures

@@ -28,7 +28,7 @@ from qa.answer.spans import person_spans, place_spans
 from qa.lang import ZH
 from qa.schemas import Document, Sentence
 from qa.text import COMMAS, SEMICOLONS, SENTENCE_END, marks, normalize_query, word_frequency
-from qa.text.values import Value, find_values, is_end_state
+from qa.text.values import Value, ValueKind, is_end_state
 
 if TYPE_CHECKING:
     from qa.answer.checks import Check
@@ -212,7 +212,8 @@ def score_candidate(
         cand.soft = soft_coverage(question, text + " " + cand.sentence.section, lexicon)
     cand.missing_by_rule = missing_by_rule(question, context, doc, lexicon, cand.sentence.section, policy)
     cand.missing = list(dict.fromkeys(t for terms in cand.missing_by_rule.values() for t in terms))
-    cand.values = matching_values(question, text, find_values(text), lexicon)
+    stored = [Value(v.text, ValueKind(v.kind), v.start, v.end) for v in cand.sentence.values]
+    cand.values = matching_values(question, text, stored, lexicon)
     cand.kind_ok = kind_present(question, text, cand.values, policy)
     cand.focus = focus_coverage(question, text + " " + cand.sentence.section)
     if cand.values and cand.clause_sims:

@@ -32,7 +32,7 @@ from qa.checksums import sha256_file
 from qa.errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from qa.schemas import Chunk, Clause, Document, Sentence
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: sentences carry their figures (values)
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 KEEP_BUILDS = 2
