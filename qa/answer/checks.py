@@ -24,9 +24,9 @@ def check_terms(question: Question, cand: Candidate, veto_rules: tuple[str, ...]
 
     Only the rules in ``veto_rules`` refuse; a term missing by another rule lowers the
     score (``Policy.penalty_missing``) and is reported here without failing."""
-    vetoed = [t for rule in veto_rules for t in cand.missing_by_rule.get(rule, [])]
+    vetoed = cand.vetoed(veto_rules)
     if vetoed:
-        return Check(name="terms", passed=False, detail="missing: " + ", ".join(dict.fromkeys(vetoed)))
+        return Check(name="terms", passed=False, detail="missing: " + ", ".join(vetoed))
     if cand.missing:
         return Check(name="terms", passed=True, detail="lacks (not required): " + ", ".join(cand.missing))
     return Check(name="terms", passed=True, detail="every required term is present")

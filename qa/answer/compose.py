@@ -78,9 +78,7 @@ class ExtractiveComposer:
 
     def refuse(self, q: Question, candidates: list[Candidate]) -> AskResponse:
         t = self.templates[q.language.value]
-        vetoed = [
-            [t for r in self.policy.veto_rules for t in c.missing_by_rule.get(r, [])] for c in candidates[:3]
-        ]
+        vetoed = [c.vetoed(self.policy.veto_rules) for c in candidates[:3]]
         missing = list(dict.fromkeys(m for terms in vetoed for m in terms))
         missing = [m for m in missing if all(m in terms for terms in vetoed)]
         answer = t.refusal_terms.format(terms=t.terms(missing)) if missing else t.refusal

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from qa.answer.figures import TIME_UNITS, clause_bounds, matching_values, names_counted, value_window
+from qa.answer.figures import clause_bounds, matching_values, names_counted, value_window
 from qa.answer.lexicon import (
     Lexicon,
     focus_coverage,
@@ -58,6 +58,10 @@ class Candidate:
     publication: bool = False
     code_match: bool = False
 
+    def vetoed(self, rules: tuple[str, ...]) -> list[str]:
+        """The missing terms whose rule is one of ``rules`` (the policy's ``veto_rules``)."""
+        return list(dict.fromkeys(t for rule in rules for t in self.missing_by_rule.get(rule, [])))
+
     @property
     def supported(self) -> bool:
         """Every support check passed (``qa.answer.checks``)."""
@@ -83,19 +87,6 @@ def context_of(doc: Document, sentence: Sentence) -> str:
 MISSING_RULES = ("code", "entity", "rare", "pinyin", "focus", "role")
 
 
-def missing_terms(
-    question: Question,
-    context: str,
-    doc: Document,
-    lexicon: Lexicon,
-    section: str = "",
-    policy: Policy = DEFAULT_POLICY,
-) -> list[str]:
-    """The question's specific terms that the evidence lacks, by any rule."""
-    found = missing_by_rule(question, context, doc, lexicon, section, policy)
-    return list(dict.fromkeys(t for terms in found.values() for t in terms))
-
-
 def missing_by_rule(
     question: Question,
     context: str,
@@ -114,10 +105,11 @@ def missing_by_rule(
     # A year dates the figure of its own sentence; one earlier in the paragraph dates another.
     # Likewise a code a figure question names (多少个5G基站): "2776个基站" in a paragraph that
     # mentions 5G elsewhere counts base stations, not 5G ones.
-    def needed_in_own(term: str) -> bool:
-        return bool(_YEAR.fullmatch(term)) or question.asked.wants_value
-
-    found["code"] = [t for t in question.hard_terms if t.lower() not in (own if needed_in_own(t) else norm)]
+    found["code"] = [
+        t
+        for t in question.hard_terms
+        if t.lower() not in (own if question.asked.wants_value or _YEAR.fullmatch(t) else norm)
+    ]
     found["entity"] = [
         t
         for t in question.entities
@@ -145,7 +137,7 @@ def missing_by_rule(
             n for n in question.pinyin_terms if lexicon.knows_pinyin(n) and f"|{n}|" not in spelled
         ]
     found["focus"] = []
-    if question.asked.wants_value and question.language.value == "zh" and question.unit not in TIME_UNITS:
+    if question.asked.wants_value and question.language.value == "zh" and question.unit not in ZH.time_units:
         # What a figure is of ("专用通道的总带宽") must be named by its own sentence or
         # section, not by its neighbours; generic words (规模, 数量) are paraphrased freely.
         alone = lines[-1] + " " + section + " " + doc.title
@@ -225,16 +217,45 @@ def score_candidate(
     codes = [t for t in question.hard_terms if "-" in t or not (_YEAR.fullmatch(t) or t[0].isdigit())]
     code_match = bool(codes) and all(t.lower() in normalize_query(text).lower() for t in codes)
     cand.publication, cand.code_match = publication, code_match
-    cand.score = (
-        cand.dense
-        + policy.w_soft * cand.soft
-        + policy.w_kind * (1.0 if cand.kind_ok and question.asked is not Asked.OPEN else 0.0)
-        + policy.w_rank / (1 + cand.chunk_rank)
-        + policy.w_focus * cand.focus
+    cand.score = weighted_score(
+        policy,
+        dense=cand.dense,
+        soft=cand.soft,
+        focus=cand.focus,
+        kind_ok=cand.kind_ok,
+        open_question=question.asked is Asked.OPEN,
+        rank=cand.chunk_rank,
+        publication=publication,
+        code_match=code_match,
+        missing=bool(cand.missing),
+    )
+
+
+def weighted_score(
+    policy: Policy,
+    *,
+    dense: float,
+    soft: float,
+    focus: float,
+    kind_ok: bool,
+    open_question: bool,
+    rank: int,
+    publication: bool,
+    code_match: bool,
+    missing: bool,
+) -> float:
+    """A sentence's score from its signals; the one formula the answerer and the calibration's
+    replay (``qa.eval.replay``) both use."""
+    return (
+        dense
+        + policy.w_soft * soft
+        + policy.w_kind * (1.0 if kind_ok and not open_question else 0.0)
+        + policy.w_rank / (1 + rank)
+        + policy.w_focus * focus
         + (policy.w_publication if publication else 0.0)
         + (policy.w_code if code_match else 0.0)
-        - (policy.penalty_missing if cand.missing else 0.0)
-        - (0.0 if cand.kind_ok else policy.penalty_kind)
+        - (policy.penalty_missing if missing else 0.0)
+        - (0.0 if kind_ok else policy.penalty_kind)
     )
 
 

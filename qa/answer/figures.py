@@ -19,9 +19,6 @@ from qa.text.values import Value, ValueKind
 _STRICT_UNITS = ("元", "倍", "GB", "%")
 
 
-TIME_UNITS = ("年", "天", "个月", "月", "小时", "分钟", "秒", "毫秒")
-
-
 _COUNT_UNITS = ("个", "家", "座", "条", "项", "类", "户", "次", "台", "套", "所", "件", "处", "名", "位")
 
 
@@ -78,7 +75,7 @@ def counts_asked_thing(question: Question, text: str, value: Value, lexicon: Lex
         glossary = lexicon.glossary
         terms = [t for t in question.counted if glossary.df(t) > 0]
         return not terms or any(contains(glossary.stems(window), t) for t in terms)
-    if question.unit in TIME_UNITS:
+    if question.unit in ZH.time_units:
         return True  # "统计了几年": what is counted is time itself
     terms = [t for t in question.focus_terms if lexicon.knows(t)]
     # One of them next to the figure (基站 vs "端口数量超68万个"); the question's other

@@ -44,7 +44,7 @@ class Gatherer:
         order = sorted(positions)
         vector = retrieval.query_vector
         sims = index.sentence_matrix[order] @ vector[0] if vector is not None else np.zeros(len(order))
-        bar = self.policy.support_bar(q.language.value, q.asked in (Asked.QUANTITY, Asked.PERCENT))
+        bar = self.policy.support_bar(q.language.value, q.asked.wants_figure)
         found = []
         for pos, sim in zip(order, sims, strict=True):
             sentence = index.sentences[pos]

@@ -89,11 +89,6 @@ class Pipeline:
             response.debug = _debug(plan, candidates, self.policy)
         return response
 
-    def answer_turn(
-        self, questions: list[str], top_k: int = 5, mode: SearchMode | None = None
-    ) -> tuple[Resolution, AskResponse]:
-        return answer_turn(self, questions, top_k, mode)
-
 
 def answer_turn(
     answerer: Answerer, questions: list[str], top_k: int = 5, mode: SearchMode | None = None

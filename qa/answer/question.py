@@ -44,6 +44,11 @@ class Asked(StrEnum):
     def wants_value(self) -> bool:
         return self in (Asked.PERCENT, Asked.QUANTITY, Asked.DATE)
 
+    @property
+    def wants_figure(self) -> bool:
+        """A quantity or a percentage: the kinds held to the policy's higher figure bar."""
+        return self in (Asked.PERCENT, Asked.QUANTITY)
+
 
 def _patterns() -> list[tuple[Asked, re.Pattern[str]]]:
     """Each kind's question words from every language table, in the tables' order of kinds."""

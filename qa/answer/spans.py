@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 
 from qa.answer.terms import tagged
-from qa.lang import ZH, alternation
-from qa.text import word_frequency
+from qa.lang import TABLES, ZH, alternation
+from qa.text import detect_language, word_frequency
 
 
 def _tokens(text: str) -> list[tuple[int, int, str, str]]:
@@ -162,8 +162,6 @@ def entity_answer(
 
 def negated(text: str, language: str) -> bool:
     """Whether ``text`` states a negation, by whole words of the language table (不断 is not 不)."""
-    from qa.lang import TABLES
-
     table = TABLES[language]
     if language == "en":
         words = re.findall(r"[a-z]+(?:'t)?|n't", text.lower())
@@ -174,9 +172,6 @@ def negated(text: str, language: str) -> bool:
 def yes_or_no(question: str, question_language: str, evidence: str) -> str:
     """是/否 (Yes/No): yes when the evidence states what is asked, no when exactly one of the
     question and the evidence is negated ("都通5G了吗" against "未实现…")."""
-    from qa.lang import TABLES
-    from qa.text import detect_language
-
     table = TABLES[question_language]
     flipped = negated(question, question_language) != negated(evidence, detect_language(evidence).value)
     return table.no if flipped else table.yes

@@ -2,8 +2,8 @@
 
 A question is asked once; each candidate sentence's score components and missing-term rules
 are kept as a ``Row``, so the choice the pipeline would make under another policy (weights,
-veto rules, bars) is recomputed without asking again. ``score`` mirrors
-``qa.answer.evidence.score_candidate`` and ``outcome`` mirrors the checks of
+veto rules, bars) is recomputed without asking again. ``score`` is
+``qa.answer.evidence.weighted_score``, the answerer's own formula, and ``outcome`` mirrors the checks of
 ``qa.answer.checks``; a sentence "holds" the answer when every gold answer (gold set) or any
 reference (external sets) is in its text after NFKC folding, white space removed.
 """
@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from qa.answer.evidence import weighted_score
 from qa.answer.policy import Policy
 from qa.answer.question import Asked
 
@@ -85,16 +86,17 @@ def collect(pipeline: Any, items: list[tuple[str, bool, list[str], bool]], sourc
 
 
 def score(row: Row, case: Case, p: Policy) -> float:
-    return (
-        row.dense
-        + p.w_soft * row.soft
-        + p.w_kind * (1.0 if row.kind_ok and not case.open else 0.0)
-        + p.w_rank / (1 + row.rank)
-        + p.w_focus * row.focus
-        + (p.w_publication if row.publication else 0.0)
-        + (p.w_code if row.code else 0.0)
-        - (p.penalty_missing if row.missing else 0.0)
-        - (0.0 if row.kind_ok else p.penalty_kind)
+    return weighted_score(
+        p,
+        dense=row.dense,
+        soft=row.soft,
+        focus=row.focus,
+        kind_ok=row.kind_ok,
+        open_question=case.open,
+        rank=row.rank,
+        publication=row.publication,
+        code_match=row.code,
+        missing=bool(row.missing),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer.evidence import _has_new_place, _has_person, context_of, kind_present, missing_terms
+from qa.answer.evidence import _has_new_place, _has_person, context_of, kind_present, missing_by_rule
 from qa.answer.figures import clause_bounds, counts_asked_thing, matching_values, value_window
 from qa.answer.lexicon import Lexicon, focus_coverage, soft_coverage
 from qa.answer.question import analyze
@@ -217,7 +217,8 @@ def sentence(doc: Document, text: str) -> Sentence:
 
 def missing(question: str, text: str, lexicon: Lexicon, doc_text: str | None = None) -> list[str]:
     doc = document(doc_text or text)
-    return missing_terms(analyze(question), context_of(doc, sentence(doc, text)), doc, lexicon)
+    found = missing_by_rule(analyze(question), context_of(doc, sentence(doc, text)), doc, lexicon)
+    return list(dict.fromkeys(t for terms in found.values() for t in terms))
 
 
 def test_nothing_missing_when_the_sentence_names_everything(lexicon):
