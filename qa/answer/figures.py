@@ -19,11 +19,8 @@ from qa.text.values import Value, ValueKind
 _STRICT_UNITS = ("元", "倍", "GB", "%")
 
 
-_COUNT_UNITS = ("个", "家", "座", "条", "项", "类", "户", "次", "台", "套", "所", "件", "处", "名", "位")
-
-
 # A value is a rate when its clause says so before it ("每万人拥有…38个", "年均增长7.6%").
-_RATE_MARK = re.compile(r"每|年均|平均|人均|占比|比例|增长|增速|提升|翻")
+_RATE_MARK = re.compile(ZH.rate_asked)
 
 
 def matching_values(
@@ -84,7 +81,9 @@ def counts_asked_thing(question: Question, text: str, value: Value, lexicon: Lex
     return (
         not terms
         or any(has_part(t, window) for t in terms)
-        or (bool(unit) and unit not in _COUNT_UNITS and any(t.startswith(unit) for t in question.counted))
+        or (
+            bool(unit) and unit not in ZH.count_measures and any(t.startswith(unit) for t in question.counted)
+        )
     )
 
 
@@ -100,7 +99,7 @@ def _unit_fits(asked: str, value: Value) -> bool:
     unit = value.unit.strip()
     if asked in _STRICT_UNITS:
         return unit.upper().endswith(asked.upper())
-    if asked in _COUNT_UNITS:
+    if asked in ZH.counts:
         return unit == "" or unit.endswith(asked) or unit.lstrip("余") in COUNT_FAMILY
     return unit == "" or unit.endswith(asked)
 

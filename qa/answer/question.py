@@ -23,7 +23,7 @@ from qa.answer.terms import (
     pinyin_names,
     split_terms,
 )
-from qa.lang import TABLES, ZH
+from qa.lang import EN, TABLES, ZH, alternation, either
 from qa.text import Language, detect_language, normalize_query
 
 
@@ -71,26 +71,19 @@ _ATTRIBUTE_UNITS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
 ]
 
 
-_HOW_MANY = re.compile(
-    r"how many|多少[个家座条项类户次台套所件处名位]|(?<!哪)几[个家座条项类户次台套所件处名位]", re.I
-)
+_HOW_MANY = re.compile(rf"{EN.how_many}|(?:{ZH.how_many})(?:{alternation(ZH.count_measures)})", re.I)
 
 
-_RATE_ASKED = re.compile(
-    r"每|年均|平均|人均|占比|比例|增长|增速|增幅|提升|\bper\b|average|annual|\brate\b|growth|grow|increase|"
-    r"ratio|share|percent",
-    re.I,
-)
-
-
-_GROWTH_ASKED = re.compile(r"增长|增速|增幅|增加|提升|growth|grow|increase", re.I)
+_RATE_ASKED = re.compile(either("rate_asked"), re.I)
+_GROWTH_ASKED = re.compile(either("growth_asked"), re.I)
 _MAGNITUDE = re.compile("|".join(t.magnitude for t in TABLES.values()), re.I)
 _PUBLICATION = re.compile("|".join(t.publication for t in TABLES.values()), re.I)
 
 
 # A unit named right after 多少/几 pins the answer's unit: "多少亿元" is not answered by "7.6%".
 _ASKED_UNIT = re.compile(
-    r"(?:多少|(?<!哪)几)\s*(个?百分点|亿元|万元|元|倍|GB|户|万户|%|个|家|座|条|项|年|次|台|套|所|件|处|名|位|省|批|种)",
+    rf"(?:{ZH.how_many})\s*(?:{alternation(ZH.magnitudes)})?"
+    rf"(个?百分点|%|{alternation(ZH.units + ZH.time_units + ZH.counts)})",
     re.I,
 )
 
@@ -193,10 +186,12 @@ def _unit_family(text: str, asked: Asked, unit: str | None) -> tuple[str, ...]:
 def _asked_unit(text: str) -> str | None:
     match = _ASKED_UNIT.search(text)
     if match:
-        unit = match.group(1).upper() if match.group(1).isascii() else match.group(1)
+        unit = match.group(1)
+        if unit.isascii():  # as the table writes it: gb → GB
+            unit = next((u for u in ZH.units if u.lower() == unit.lower()), unit)
         if unit.endswith("百分点"):
             return "%"
-        return "元" if unit.endswith("元") else unit.replace("万户", "户")
+        return "元" if unit.endswith("元") else unit
     for pattern, unit in _EN_UNIT.items():
         if re.search(pattern, text, re.I):
             return unit

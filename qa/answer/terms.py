@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 
 from qa.answer.gloss import stem_words
-from qa.lang import ZH
+from qa.lang import EN, ZH, alternation
 from qa.text import EN_STOPWORDS, ZH_STOPWORDS, Language, word_frequency
 from qa.text.values import ValueKind, find_values
 
@@ -34,7 +34,7 @@ _NOT_PINYIN = frozenset(
 )
 
 
-WH = re.compile(r"\b(?:how|what|which|who|whom|whose|when|where|why)\b", re.I)
+WH = re.compile(EN.question_words, re.I)
 
 
 def asking_part(text: str, long: int = 80) -> str:
@@ -68,14 +68,14 @@ _COUNTED = re.compile(
 
 
 _COUNTED_ZH = re.compile(
-    r"(?:多少|(?<!哪)几)([个家座条项类户次台套所件处名位种批年]?)([^\s,，。?？!！;；、]{0,8})"
+    rf"(?:{ZH.how_many})({alternation(ZH.count_measures + ZH.time_units)})?([^\s,，。?？!！;；、]{{0,8}})"
 )
 
 
 def counted_zh(text: str) -> list[str]:
     """The noun right after 多少/几 ("多少个省级地区" → 省级地区): what a count is of."""
     match = _COUNTED_ZH.search(text)
-    if not match or match.group(1) == "年":
+    if not match or match.group(1) in ZH.time_units:
         return []
     words = list(posseg().cut(match.group(2)))
     first = next((p for p in words if p.word.strip()), None)
@@ -180,7 +180,7 @@ def split_terms(
     return _unique(hard), _unique(soft), _unique(entities), _unique(common)
 
 
-_QUESTION_WORD = re.compile(r"多少|几|多大|多高|多长|多久|哪|什么|怎样|如何|怎么|是否|谁")
+_QUESTION_WORD = re.compile(ZH.question_words)
 
 
 def focus_terms(text: str, skip: frozenset[str] = frozenset()) -> list[str]:

@@ -39,11 +39,21 @@ class LanguageTable:
     publication: str
     magnitude: str
     focus_skip: frozenset[str]
+    how_many: str
+    magnitudes: tuple[str, ...]
+    rate_asked: str
+    growth_asked: str
+    question_words: str
 
     @property
     def count_family(self) -> tuple[str, ...]:
         """Units of a count: measure words, counted nouns, years, or none (\"\")."""
         return ("", *self.count_measures, *self.counted_nouns, "年") if self.count_measures else ()
+
+    @property
+    def counts(self) -> tuple[str, ...]:
+        """Measure words and counted nouns: the units a count may carry."""
+        return (*self.count_measures, *self.counted_nouns)
 
     @property
     def all_units(self) -> tuple[str, ...]:
@@ -74,12 +84,22 @@ def _table(module: object) -> LanguageTable:
         publication=module.PUBLICATION,  # type: ignore[attr-defined]
         magnitude=module.MAGNITUDE,  # type: ignore[attr-defined]
         focus_skip=frozenset(module.FOCUS_SKIP),  # type: ignore[attr-defined]
+        how_many=module.HOW_MANY,  # type: ignore[attr-defined]
+        magnitudes=tuple(module.MAGNITUDES),  # type: ignore[attr-defined]
+        rate_asked=module.RATE_ASKED,  # type: ignore[attr-defined]
+        growth_asked=module.GROWTH_ASKED,  # type: ignore[attr-defined]
+        question_words=module.QUESTION_WORDS,  # type: ignore[attr-defined]
     )
 
 
 ZH = _table(zh)
 EN = _table(en)
 TABLES = {"zh": ZH, "en": EN}
+
+
+def either(attribute: str) -> str:
+    """One pattern of every table's ``attribute`` (a regular expression), for text in any language."""
+    return "|".join(f"(?:{getattr(t, attribute)})" for t in TABLES.values() if getattr(t, attribute))
 
 
 def alternation(words: tuple[str, ...] | list[str]) -> str:

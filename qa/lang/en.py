@@ -87,6 +87,14 @@ MEASURED = [
 
 GENERIC_MEASURES: list[str] = []
 
+HOW_MANY = r"\bhow many\b"
+MAGNITUDES: list[str] = []
+
+RATE_ASKED = r"\bper\b|average|annual|\brate\b|growth|grow|increase|ratio|share|percent"
+GROWTH_ASKED = r"growth|grow|increase"
+
+QUESTION_WORDS = r"\b(?:how|what|which|who|whom|whose|when|where|why)\b"
+
 MAGNITUDE = r"how (?:big|large|high|tall|long|far|heavy|wide|deep)"
 
 PUBLICATION = r"publish|release|posted|\bdated?\b"

@@ -104,6 +104,18 @@ MEASURED = [
 # Words that say a figure is asked for, not what it is of.
 GENERIC_MEASURES = "总量 总数 总额 数量 数目 规模 金额 数值 数字 水平".split()
 
+# The words that ask for a count: 多少, or 几 not after 哪 (哪几 asks for a list).
+# MAGNITUDES may stand between them and the unit (多少万户 asks for 户).
+HOW_MANY = r"多少|(?<!哪)几"
+MAGNITUDES = "万 亿 千 百".split()
+
+# Words that ask for a rate or a share rather than an amount, and those that ask for growth.
+RATE_ASKED = r"每|年均|平均|人均|占比|比例|增长|增速|增幅|提升|翻"
+GROWTH_ASKED = r"增长|增速|增幅|增加|提升"
+
+# Question words: the focus of a question is the nouns right before (or after) the first one.
+QUESTION_WORDS = r"多少|几|多大|多高|多长|多久|哪|什么|怎样|如何|怎么|是否|谁"
+
 # Words that ask how big, not how many: 果园有多大 is answered by 22.31万亩, not by 3637家.
 MAGNITUDE = r"多大|多高|多长|多重|多远|多宽|多深|多久"
 

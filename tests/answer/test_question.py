@@ -54,6 +54,12 @@ def test_asked_kind(text, asked):
         ("千兆宽带用户增长了多少倍?", "倍"),
         ("How many times did gigabit users grow?", "倍"),
         ("How much money in yuan was invested?", "元"),
+        # Any unit of the language table, after a magnitude or not, as the table writes it.
+        ("果园有多少万亩?", "亩"),
+        ("工期是几个月?", "个月"),  # the longer unit, not 个
+        ("直联带宽达到多少gb?", "GB"),
+        ("这条河有多少公里长?", "公里"),
+        ("他写了多少首诗?", "首"),
     ],
 )
 def test_unit_named_after_the_question_word(text, unit):
