@@ -84,6 +84,9 @@ def split_sentences(doc: Document, chunks: list[Chunk]) -> list[Sentence]:
                         ],
                         sentence_id=f"{doc.doc_id}:s{len(sentences):04d}",
                         chunk_id=_chunk_for(chunks, start),
+                        chunk_ids=[
+                            c.chunk_id for c in chunks if c.start < start + len(stripped) and start < c.end
+                        ],
                         doc_id=doc.doc_id,
                         section=section.title,
                         start=start,

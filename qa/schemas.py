@@ -63,6 +63,9 @@ class ValueSpan(BaseModel):
 class Sentence(Span):
     sentence_id: str
     chunk_id: str = Field(description="The chunk that holds the sentence's start.")
+    chunk_ids: list[str] = Field(
+        default_factory=list, description="Every chunk the sentence overlaps, found once at build."
+    )
     values: list[ValueSpan] = Field(
         default_factory=list, description="Its figures, found once when the index is built."
     )

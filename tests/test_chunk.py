@@ -156,6 +156,14 @@ def test_sentence_invariants(name, size, overlap):
         assert sentence.section == spanned[0].title
         holder = by_id[sentence.chunk_id]
         assert holder.start <= sentence.start < holder.end
+        # The stored map: exactly the chunks sharing a character with the sentence, the holder among them.
+        shares = [
+            c.chunk_id
+            for c in chunks
+            if set(range(c.start, c.end)) & set(range(sentence.start, sentence.end))
+        ]
+        assert sentence.chunk_ids == shares
+        assert sentence.chunk_id in sentence.chunk_ids
         assert sentence.start >= prev_end, "sentences overlap or go backwards"
         prev_end = sentence.end
 

@@ -117,3 +117,29 @@ def test_conversation_needs_a_question():
 )
 def test_split_frame(question, topic, frame):
     assert split_frame(question) == (topic, frame)
+
+
+# --- follow-ups in the other language ---------------------------------------------------------
+
+STATIONS_ZH = "重庆有多少个5G基站?"
+
+
+@pytest.mark.parametrize(
+    ("turn", "previous", "resolved"),
+    [
+        # The previous question's kind, asked in the follow-up's language (the language tables' frames).
+        ("What about the 10G-PON ports?", STATIONS_ZH, "How many 10G-PON ports?"),
+        ("那10G-PON端口呢?", STATIONS_EN, "10G-PON端口有多少?"),
+        ("And the rural areas?", "5G用户普及率是多少?", "What is the percentage of rural areas?"),
+    ],
+)
+def test_a_follow_up_in_the_other_language_is_asked_in_its_own(turn, previous, resolved):
+    r = resolve(turn, previous)
+    assert (r.kind, r.resolved) == ("topic", resolved)
+
+
+def test_what_a_chinese_frame_counts_belongs_to_the_topic():
+    # "有多少个5G基站": 5G基站 is what is counted, so a new topic replaces it rather than
+    # being asked "how many 5G base stations" of ("10G-PON端口有多少个5G基站?" reads as nonsense).
+    assert split_frame(STATIONS_ZH) == ("重庆5G基站", "有多少个")
+    assert resolve("那10G-PON端口呢?", STATIONS_ZH).resolved == "10G-PON端口有多少个?"

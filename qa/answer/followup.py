@@ -17,6 +17,9 @@ has to be rewritten first. No model is involved; the rule is small and predictab
    the verbs right before them, e.g. "累计超过多少亿元?", "How many") and its *topic*
    (the rest, e.g. "电信固定资产投资4年", "the direct-link bandwidth ...").
    - A core that asks nothing names a new topic: ``core + frame`` ("农村累计超过多少亿元?",
+     "How many 10G-PON ports?"). When the core is in the other language than the previous
+     question, the frame is that question's kind asked in the core's language, from the
+     language table ("What about the 10G-PON ports?" after "重庆有多少个5G基站?" →
      "How many 10G-PON ports?").
    - A core that asks something without a subject gets the previous topic: ``topic + core``,
      a pronoun in it replaced by the topic ("重庆和成都两地直联与多少个城市直联?").
@@ -36,7 +39,9 @@ import re
 
 from pydantic import BaseModel, Field
 
+from qa.answer.question import analyze
 from qa.answer.terms import WH, tagged
+from qa.lang import TABLES, ZH, alternation
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _EN_LOWER = re.compile(r"[a-z]{3,}")
@@ -61,6 +66,7 @@ _EN_FRAME = re.compile(
     r"(?:\s+(?:is|are|was|were|has|have|had)(?:\s+been)?\s+[a-z]+(?:ed|en|wn|nt))?\b",
     re.I,
 )
+_ZH_UNIT_AFTER = re.compile(rf"(?:(?:{alternation(ZH.magnitudes)})?(?:{alternation(ZH.all_units)}))?")
 _EN_PRONOUN = re.compile(r"\b(?:it|its|they|their|them|this|that|these|those)\b", re.I)
 _EN_NO_SUBJECT = re.compile(
     r"^(?:in|on|at|by|for|from|to|with|compared|since|during|of|is|are|was|were|does|did|do|has|have)\b",
@@ -149,7 +155,12 @@ def split_frame(question: str) -> tuple[str, str]:
         if not flag.startswith(_FRAME_FLAGS) or flag == "vn":
             break
         start = s
-    return text[:start].strip(), text[start:].strip()
+    # The frame ends with the question word's unit ("有多少个"); what follows it is what is
+    # counted, part of the topic ("重庆有多少个5G基站" → "重庆5G基站" + "有多少个").
+    end = match.end() + len(_ZH_UNIT_AFTER.match(text, match.end()).group(0))  # type: ignore[union-attr]
+    if _ZH_QUESTION.search(text, end):  # "从多少提升到多少": the frame asks twice
+        end = len(text)
+    return _join(text[:start].strip(), text[end:].strip()), text[start:end].strip()
 
 
 def _join(left: str, right: str) -> str:
@@ -172,10 +183,14 @@ def resolve(question: str, previous: str | None) -> Resolution:
         return standalone
     topic, frame = split_frame(previous)
     chinese = _is_chinese(previous) if _is_neutral(core) else _is_chinese(core)
+    switched = chinese != _is_chinese(previous)
     if not asks:
         kind = "topic"
         new_topic = core if chinese else _EN_ARTICLE.sub("", core)
-        if not frame:
+        if switched:  # the previous frame is in the other language: ask its kind in this one
+            asked = analyze(previous).asked.value
+            rewrite = TABLES["zh" if chinese else "en"].followup_frames[asked].format(topic=new_topic)
+        elif not frame:
             rewrite = _join(_PUNCT_TAIL.sub("", previous), core)
         else:
             rewrite = _join(new_topic, frame) if chinese else f"{frame} {new_topic}"

@@ -32,7 +32,7 @@ from qa.checksums import sha256_file
 from qa.errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from qa.schemas import Chunk, Clause, Document, Sentence
 
-FORMAT_VERSION = 4  # 4: sentences carry their figures (values)
+FORMAT_VERSION = 5  # 4: sentences carry their figures (values); 5: and the chunks they overlap
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 KEEP_BUILDS = 2
@@ -76,14 +76,10 @@ class Index:
 
     def __post_init__(self) -> None:
         self.chunk_pos = {c.chunk_id: i for i, c in enumerate(self.chunks)}
-        by_doc: dict[str, list[Chunk]] = {}
-        for chunk in self.chunks:
-            by_doc.setdefault(chunk.doc_id, []).append(chunk)
         for i, sentence in enumerate(self.sentences):
-            for chunk in by_doc.get(sentence.doc_id, []):
-                if chunk.start < sentence.end and sentence.start < chunk.end:
-                    self.sentences_by_chunk.setdefault(chunk.chunk_id, []).append(i)
-                    self.chunk_ids_of_sentence.setdefault(i, []).append(chunk.chunk_id)
+            for chunk_id in sentence.chunk_ids:
+                self.sentences_by_chunk.setdefault(chunk_id, []).append(i)
+            self.chunk_ids_of_sentence[i] = list(sentence.chunk_ids)
         for i, clause in enumerate(self.clauses):
             self.clauses_of_sentence.setdefault(clause.sentence_pos, []).append(i)
         self.vocabulary = frozenset(self.bm25.vocab_dict) if self.bm25 is not None else frozenset()

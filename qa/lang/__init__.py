@@ -44,6 +44,7 @@ class LanguageTable:
     rate_asked: str
     growth_asked: str
     question_words: str
+    followup_frames: dict[str, str]
 
     @property
     def count_family(self) -> tuple[str, ...]:
@@ -89,6 +90,7 @@ def _table(module: object) -> LanguageTable:
         rate_asked=module.RATE_ASKED,  # type: ignore[attr-defined]
         growth_asked=module.GROWTH_ASKED,  # type: ignore[attr-defined]
         question_words=module.QUESTION_WORDS,  # type: ignore[attr-defined]
+        followup_frames=dict(module.FOLLOWUP_FRAMES),  # type: ignore[attr-defined]
     )
 
 

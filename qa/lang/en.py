@@ -95,6 +95,18 @@ GROWTH_ASKED = r"growth|grow|increase"
 
 QUESTION_WORDS = r"\b(?:how|what|which|who|whom|whose|when|where|why)\b"
 
+FOLLOWUP_FRAMES = {
+    "person": "Who is {topic}?",
+    "percent": "What is the percentage of {topic}?",
+    "quantity": "How many {topic}?",
+    "date": "When was {topic}?",
+    "list": "What are {topic}?",
+    "place": "Where is {topic}?",
+    "name": "What is the name of {topic}?",
+    "yes_no": "Is it true of {topic}?",
+    "open": "What about {topic}?",
+}
+
 MAGNITUDE = r"how (?:big|large|high|tall|long|far|heavy|wide|deep)"
 
 PUBLICATION = r"publish|release|posted|\bdated?\b"

@@ -122,6 +122,21 @@ MAGNITUDE = r"多大|多高|多长|多重|多远|多宽|多深|多久"
 # Words that ask when something was published or launched.
 PUBLICATION = r"发布|发表|刊发|上线"
 
+# A follow-up in this language after a question in another ("那10G-PON端口呢?" after "How
+# many 5G base stations…?"): the new topic is asked in the way of the previous question's
+# kind (qa.answer.question.Asked), written in this language.
+FOLLOWUP_FRAMES = {
+    "person": "{topic}是谁?",
+    "percent": "{topic}的比例是多少?",
+    "quantity": "{topic}有多少?",
+    "date": "{topic}是什么时候?",
+    "list": "{topic}有哪些?",
+    "place": "{topic}在哪里?",
+    "name": "{topic}叫什么?",
+    "yes_no": "{topic}是吗?",
+    "open": "{topic}的情况如何?",
+}
+
 # Words around a question word that say nothing about what is measured or asked about.
 FOCUS_SKIP = """超过 达到 累计 共有 拥有 一共 总共 目前 现在 增长 提升 增加 实现 全市 我市 全省 全国 持有
 进行 开展 推进 属于 成为 包括 覆盖 建成 获得 完成 提到 介绍 描述 概括 总结 名字 名称""".split()
