@@ -34,11 +34,12 @@ def _friendly(fn: F) -> F:
 
 
 def _settings() -> Settings:
+    """The settings, or one line naming the bad variable and exit code 2 (qa.config_check)."""
     try:
         return get_settings()
-    except ValueError as exc:
-        typer.secho(f"error: invalid settings: {exc}", err=True, fg="red")
-        raise typer.Exit(2) from exc
+    except ConfigError as exc:
+        typer.secho(f"error: {exc.detail}", err=True, fg="red")
+        raise typer.Exit(2) from None
 
 
 @app.command("build-index")
