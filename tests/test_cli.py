@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -112,11 +113,13 @@ def test_serve_believes_proxy_headers_only_from_configured_proxies(cli_env, runn
     import uvicorn
 
     import qa.api.limits
+    import qa.api.startup
 
     runs: list[dict] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append(options))
     monkeypatch.setattr(logging.config, "dictConfig", lambda config: None)  # keep pytest's logging
     monkeypatch.setattr(qa.api.limits, "tune_interpreter", lambda: None)
+    monkeypatch.setattr(qa.api.startup, "check_port", lambda host, port: None)  # 8000 may be taken here
     result = runner.invoke(app, ["serve"])
     assert result.exit_code == 0, result.output
     monkeypatch.setenv("QA_FORWARDED_ALLOW_IPS", "10.0.0.5, 192.168.0.0/16")
@@ -162,6 +165,20 @@ def test_a_misspelt_variable_is_named_with_the_closest_setting(tmp_path):
     assert done.stderr.splitlines() == [
         "warning: QA_SERCH_MODE is not a setting and is ignored; did you mean QA_SEARCH_MODE?",
         "error: invalid setting QA_TOP_K='0': input should be greater than or equal to 1",
+    ]
+
+
+def test_a_taken_port_is_refused_before_anything_loads(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"QA_INDEX_DIR": str(tmp_path / "no-index"), "QA_EMBED_MODEL": str(tmp_path / "no-model")}
+        done = _run_cli(tmp_path, env, "serve", "--port", str(port))
+    assert done.returncode == 2  # before the (missing) model or index was even looked at
+    assert done.stderr.splitlines() == [
+        f"error: port {port} on 127.0.0.1 is already in use (another qa serve?): stop it, or pick another "
+        f"port: make serve PORT={port + 1} (or qa serve --port {port + 1}, or QA_PORT={port + 1})"
     ]
 
 

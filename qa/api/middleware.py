@@ -253,6 +253,9 @@ def log_config(level: str = "info") -> dict[str, Any]:
 
     config: dict[str, Any] = json.loads(json.dumps(LOGGING_CONFIG))
     config["formatters"]["json_line"] = {"format": "%(message)s"}
+    # "Uvicorn running on ..." becomes one line with the demo page, docs and API URLs.
+    config.setdefault("filters", {})["qa_ready"] = {"()": "qa.api.startup.ReadyLineFilter"}
+    config["handlers"]["default"]["filters"] = ["qa_ready"]
     config["handlers"]["qa_access"] = {
         "class": "logging.StreamHandler",
         "formatter": "json_line",
