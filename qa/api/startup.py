@@ -67,7 +67,7 @@ class ReadyLineFilter(logging.Filter):
         running = isinstance(message, str) and message.startswith(RUNNING_PREFIX) and "://" in message
         if running and isinstance(args, tuple | list) and len(args) == 3:
             protocol, host, port = args
-            record.msg = ready_line(str(protocol), str(host), int(port))
+            record.msg = ready_line(str(protocol), str(host), int(str(port)))
             record.args = ()
             record.__dict__["color_message"] = record.msg
         return True
