@@ -3,8 +3,8 @@
 The graph (transformer, mean pooling, both Dense layers, normalization) is exported from the
 local model folder into ``<model>/onnx/`` and checked against PyTorch before it is kept;
 ``export.json`` records the weights it came from, so new weights mean a new export. Nothing is
-downloaded. torch.export, the ONNX exporter and onnxscript print about 1,500 lines of progress
-and warnings on the way; they go to ``<model>/onnx-export.log``, and ``make model`` shows one
+downloaded. torch.export, the ONNX exporter and onnxscript print their progress and warnings
+on the way; they go to ``<model>/onnx-export.log``, and ``make model`` shows one
 line of its own (``python -m qa.onnx_export``, or ``python -m qa.embed_onnx`` as before).
 """
 
