@@ -14,19 +14,23 @@ EVAL_CACHE ?= reports/.cache/eval-index
 
 install: $(VENV)/.installed model
 
+# Set-up says what it does in a line of its own per step instead of echoing each command.
+# torch goes first and alone: the CPU build on this machine's disk; unpinned torch pulls CUDA.
+# PYTHONWARNINGS hides setuptools' 8-line notice that an editable install is one.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=...)"; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	# torch first and alone: the CPU build on this machine's disk; unpinned torch pulls CUDA.
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
-	touch $@
+	@test -x $(BIN)/python || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "installing qa and its dependencies into $(VENV) (pip; minutes the first time)"
+	@$(BIN)/python -m pip install -q --upgrade pip
+	@$(BIN)/pip install -q torch==2.13.0
+	@PYTHONWARNINGS=ignore::UserWarning $(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	@touch $@
 
+# The model, then its ONNX query encoder (QA_EMBED_BACKEND=onnx, the default), exported once from
+# the local weights; each prints one line when there is nothing to do.
 model: $(VENV)/.installed
-	$(BIN)/python -m qa.model_fetch --target $(MODEL_DIR)
-	# The ONNX query encoder (QA_EMBED_BACKEND=onnx, the default), exported once from the local weights.
-	QA_EMBED_MODEL=$(abspath $(MODEL_DIR)) $(BIN)/python -m qa.embed_onnx
+	@$(BIN)/python -m qa.model_fetch --target $(MODEL_DIR)
+	@QA_EMBED_MODEL=$(abspath $(MODEL_DIR)) $(BIN)/python -m qa.onnx_export
 
 index: install
 	$(BIN)/qa build-index

@@ -34,11 +34,12 @@ def _friendly(fn: F) -> F:
 
 
 def _settings() -> Settings:
+    """The settings, or one line naming the bad variable and exit code 2 (qa.config_check)."""
     try:
         return get_settings()
-    except ValueError as exc:
-        typer.secho(f"error: invalid settings: {exc}", err=True, fg="red")
-        raise typer.Exit(2) from exc
+    except ConfigError as exc:
+        typer.secho(f"error: {exc.detail}", err=True, fg="red")
+        raise typer.Exit(2) from None
 
 
 @app.command("build-index")
@@ -123,9 +124,12 @@ def serve(
     from qa.api.app import server_options
     from qa.api.limits import tune_interpreter
     from qa.api.middleware import log_config
+    from qa.api.startup import check_port
     from qa.api.state import ServiceState
 
     settings = _settings()
+    host, port = host or settings.host, port or settings.port
+    check_port(host, port)  # a taken port is said now, not after the model has loaded
     logging.config.dictConfig(log_config("info"))  # the same log format for loading as for serving
     tune_interpreter()
     if not settings.rebuild_on_start:
@@ -139,8 +143,8 @@ def serve(
         raise typer.Exit(2)
     uvicorn.run(
         create_app(settings, state=state),
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         log_config=log_config("info"),
         access_log=False,  # qa.access writes one JSON line per request instead
         **server_options(settings),  # proxy-header trust (QA_FORWARDED_ALLOW_IPS), timeouts

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import re
 from enum import StrEnum
 from functools import lru_cache
@@ -147,7 +148,8 @@ class Settings(BaseSettings):
     def _check(self) -> Settings:
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError(
-                f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size ({self.chunk_size})"
+                f"QA_CHUNK_OVERLAP ({self.chunk_overlap}) must be smaller than "
+                f"QA_CHUNK_SIZE ({self.chunk_size})"
             )
         return self
 
@@ -176,4 +178,16 @@ def _as_list(value: object) -> object:
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings of this process, read once. A bad value raises ConfigError with one line that
+    names the variable (qa.config_check); a ``QA_*`` name no setting reads is warned about."""
+    from pydantic import ValidationError
+
+    from qa.config_check import explain, unknown_variables
+    from qa.errors import ConfigError
+
+    for warning in unknown_variables(Settings):
+        logging.getLogger("qa.config").warning(warning)
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(explain(exc, Settings)) from None

@@ -5,133 +5,48 @@ eager PyTorch spends much of its time dispatching them; ONNX Runtime runs the wh
 (fused and planned once) in fp32, so the vectors match the PyTorch ones (cosine 1.0) at a
 fraction of the latency, and a process that only answers questions need not import torch.
 
-The graph (transformer, mean pooling, both Dense layers, normalization) is exported once
-from the local model folder into ``<model>/onnx/`` and checked against PyTorch before it
-is kept; ``export.json`` records the weights it came from, so new weights mean a new
-export. Nothing is downloaded. Documents are still encoded by the PyTorch model, loaded
-only when an index is built, so the index is the same whichever backend answers queries.
+The graph is exported once from the local model folder (qa.onnx_export). Documents are still
+encoded by the PyTorch model, loaded only when an index is built, so the index is the same
+whichever backend answers queries.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import shutil
 import sys
 import threading
-import time
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from qa.errors import ModelError
+from qa.onnx_export import (
+    MODEL_FILE,
+    OUTPUT,
+    export_dir,
+    export_log,
+    export_onnx,
+    is_exported,
+    main,
+    read_meta,
+)
 
 if TYPE_CHECKING:
     from qa.embed import SentenceTransformerEmbedder
 
+__all__ = [
+    "OnnxEmbedder",
+    "OnnxQueryEncoder",
+    "export_dir",
+    "export_onnx",
+    "is_exported",
+    "main",
+    "read_meta",
+]
 log = logging.getLogger(__name__)
-
-EXPORT_DIR = "onnx"
-MODEL_FILE = "model.onnx"
-META_FILE = "export.json"
-OUTPUT = "qa_sentence_embedding"  # not "embedding": the exporter already names a value so
-MIN_EXPORT_COSINE = 0.9999
-_CHECK_TEXTS = ["重庆和成都两地直联带宽达到多少?", "What is the bandwidth?", "数字经济 5G 基站 千兆光网 " * 6]
-
-
-class ExportMeta(BaseModel):
-    """What an export was made from; a mismatch with the current weights means re-export."""
-
-    weights_hash: str
-    torch: str
-    sentence_transformers: str
-    seconds: float
-    min_cosine: float
-
-
-def export_dir(model_folder: Path) -> Path:
-    return model_folder / EXPORT_DIR
-
-
-def read_meta(model_folder: Path) -> ExportMeta | None:
-    path = export_dir(model_folder) / META_FILE
-    if not (path.is_file() and (export_dir(model_folder) / MODEL_FILE).is_file()):
-        return None
-    try:
-        return ExportMeta.model_validate_json(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return None
-
-
-def is_exported(model_folder: Path, weights_hash: str) -> bool:
-    meta = read_meta(model_folder)
-    return meta is not None and meta.weights_hash == weights_hash
-
-
-def export_onnx(model_folder: Path, weights_hash: str) -> ExportMeta:
-    """Export the sentence-transformers pipeline to ONNX, verify it, then publish it atomically."""
-    import sentence_transformers
-    import torch
-    from sentence_transformers import SentenceTransformer
-
-    began = time.perf_counter()
-    log.warning("exporting the ONNX query encoder from %s (once; takes a minute or two)", model_folder)
-    model = SentenceTransformer(str(model_folder), device="cpu", local_files_only=True)
-
-    class Pipeline(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.st = model
-
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            features = {"input_ids": input_ids, "attention_mask": attention_mask}
-            return self.st(features)["sentence_embedding"]
-
-    prompt = model.prompts.get("query") or ""
-    features = model.preprocess([prompt + t for t in _CHECK_TEXTS[:2]])
-    example = (features["input_ids"], features["attention_mask"])
-    batch = torch.export.Dim("batch", min=1, max=4096)
-    seq = torch.export.Dim("seq", min=2, max=8192)
-    staging = model_folder / f".{EXPORT_DIR}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
-        with torch.inference_mode(False), torch.no_grad():
-            torch.onnx.export(
-                Pipeline().eval(),
-                example,
-                str(staging / MODEL_FILE),
-                input_names=["input_ids", "attention_mask"],
-                output_names=[OUTPUT],
-                dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
-                dynamo=True,
-                external_data=True,
-            )
-        reference = model.encode_query(
-            _CHECK_TEXTS, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
-        encoder = OnnxQueryEncoder(model_folder, folder_override=staging)
-        cosine = float((reference * encoder.encode(_CHECK_TEXTS)).sum(axis=1).min())
-        if cosine < MIN_EXPORT_COSINE:
-            raise ModelError(f"the ONNX export differs from PyTorch (cosine {cosine:.5f}); not kept")
-        meta = ExportMeta(
-            weights_hash=weights_hash,
-            torch=torch.__version__,
-            sentence_transformers=sentence_transformers.__version__,
-            seconds=round(time.perf_counter() - began, 1),
-            min_cosine=round(cosine, 6),
-        )
-        (staging / META_FILE).write_text(meta.model_dump_json(indent=2), encoding="utf-8")
-        final = export_dir(model_folder)
-        shutil.rmtree(final, ignore_errors=True)
-        staging.rename(final)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    log.warning("exported the ONNX query encoder in %.0f s (min cosine %.6f)", meta.seconds, cosine)
-    return meta
 
 
 class OnnxQueryEncoder:
@@ -208,7 +123,12 @@ class OnnxEmbedder:
         with self._encoder_lock:
             if self._encoder is None:
                 if not is_exported(self._folder, self._weights):
-                    export_onnx(self._folder, self._weights)
+                    log.warning(
+                        "exporting the ONNX query encoder from %s (once; a minute or two; details in %s)",
+                        self._folder, export_log(self._folder),
+                    )  # fmt: skip
+                    meta = export_onnx(self._folder, self._weights)
+                    log.warning("exported the ONNX query encoder in %.0f s", meta.seconds)
                 self._encoder = OnnxQueryEncoder(self._folder, threads=self._threads)
             return self._encoder
 
@@ -259,28 +179,5 @@ def _read_json(path: Path) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def main() -> int:
-    """``python -m qa.embed_onnx``: export the query encoder of QA_EMBED_MODEL unless up to date."""
-    from qa.config import get_settings
-    from qa.embed import folder_weights_hash
-
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    folder = Path(get_settings().embed_model)
-    if not folder.is_dir():
-        print(f"error: model folder not found: {folder}; run `make model`", file=sys.stderr)
-        return 2
-    weights = folder_weights_hash(folder)
-    if is_exported(folder, weights):
-        print(f"ONNX query encoder up to date in {export_dir(folder)}")
-        return 0
-    try:
-        meta = export_onnx(folder, weights)
-    except ModelError as exc:
-        print(f"error: {exc.detail}", file=sys.stderr)
-        return 2
-    print(f"exported {export_dir(folder)} in {meta.seconds:.0f} s (min cosine to PyTorch {meta.min_cosine})")
-    return 0
-
-
-if __name__ == "__main__":
+if __name__ == "__main__":  # `python -m qa.embed_onnx` (make model): the export, as before
     sys.exit(main())

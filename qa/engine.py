@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from qa.config import Settings
 from qa.embed import Embedder, make_embedder
-from qa.errors import IndexError_, IndexStaleError
+from qa.errors import IndexError_
 from qa.index import Index, build_index, load_index
 from qa.index.build import expected_state
 from qa.retrieve import HybridRetriever
@@ -64,8 +64,13 @@ def open_engine(
     except IndexError_ as exc:
         if not rebuild:
             raise
-        reason = "stale" if isinstance(exc, IndexStaleError) else "missing or unreadable"
-        log.warning("index %s (%s); rebuilding", reason, exc.detail)
+        log.warning("%s; building it now", _rebuild_reason(exc))
         build_index(settings, embedder, progress=progress)
         index = load_index(settings.index_dir, expected)
     return Engine(settings, embedder, index, HybridRetriever(index, embedder, settings))
+
+
+def _rebuild_reason(exc: IndexError_) -> str:
+    """Why the index is being built, without the "run `qa build-index`" advice its error carries
+    for when rebuilding is off: that is what is happening now."""
+    return exc.detail.split(": run `qa build-index`")[0]

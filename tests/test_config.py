@@ -28,7 +28,7 @@ def test_defaults():
 
 @pytest.mark.parametrize(("size", "overlap"), [(100, 100), (100, 150), (50, 60)])
 def test_overlap_not_smaller_than_size_rejected(size, overlap):
-    with pytest.raises(ValidationError, match="chunk_overlap"):
+    with pytest.raises(ValidationError, match="QA_CHUNK_OVERLAP"):
         Settings(chunk_size=size, chunk_overlap=overlap, _env_file=None)
 
 
@@ -72,7 +72,7 @@ def test_env_is_case_insensitive_and_validated(monkeypatch):
 def test_env_overlap_check_applies(monkeypatch):
     monkeypatch.setenv("QA_CHUNK_SIZE", "100")
     monkeypatch.setenv("QA_CHUNK_OVERLAP", "100")
-    with pytest.raises(ValidationError, match="chunk_overlap"):
+    with pytest.raises(ValidationError, match="QA_CHUNK_OVERLAP"):
         Settings(_env_file=None)
 
 

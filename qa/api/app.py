@@ -18,6 +18,7 @@ from qa.api import hardening
 from qa.api.admin import install_sighup
 from qa.api.chat import router as chat_router
 from qa.api.middleware import error_response
+from qa.api.openai_errors import OpenAIErrorMiddleware
 from qa.api.routes import router
 from qa.api.search import router as search_router
 from qa.api.state import ServiceState
@@ -60,6 +61,7 @@ def create_app(
     app.include_router(chat_router)
     app.include_router(web_router)
     hardening.install(app, settings)
+    app.add_middleware(OpenAIErrorMiddleware)  # outside them all: /v1 errors in OpenAI's shape
     # Outside the hardening layers, so its headers reach their error responses too (a widget
     # on another origin can then read a 401/429/503 instead of an opaque CORS failure).
     app.add_middleware(

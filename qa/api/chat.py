@@ -38,6 +38,7 @@ from qa.api.chat_models import (
     ErrorEvent,
     ModelCard,
     ModelList,
+    OpenAIError,
     StreamAskRequest,
     Usage,
 )
@@ -61,9 +62,13 @@ ASK_STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 COMPLETIONS_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "JSON, or chunks when stream is true"},
+    400: {"description": "Malformed request (e.g. no messages)"},
     404: {"description": "Unknown model"},
+    "4XX": {"description": "Other refusals: no or unknown API key (401), body too large (413)"},
     **LIMIT_RESPONSES,
 }
+for _status in set(COMPLETIONS_RESPONSES) - {200}:  # all in OpenAI's shape (qa.api.openai_errors)
+    COMPLETIONS_RESPONSES[_status] = {**COMPLETIONS_RESPONSES[_status], "model": OpenAIError}
 
 STREAM_EXAMPLES = {
     "follow-up": {

@@ -193,3 +193,18 @@ class ModelCard(BaseModel):
 class ModelList(BaseModel):
     object: Literal["list"] = "list"
     data: list[ModelCard]
+
+
+class OpenAIErrorBody(BaseModel):
+    message: str
+    type: str = Field(
+        description="invalid_request_error, authentication_error, rate_limit_error, server_error…"
+    )
+    param: str | None = Field(None, description="The request field at fault, e.g. `messages` or `model`.")
+    code: str | None = Field(None, description="e.g. `model_not_found`, `rate_limit_exceeded`.")
+
+
+class OpenAIError(BaseModel):
+    """Every error under /v1 (qa.api.openai_errors), so OpenAI clients raise it with our message."""
+
+    error: OpenAIErrorBody

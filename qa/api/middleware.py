@@ -15,6 +15,7 @@ import time
 import uuid
 from typing import Any
 
+import anyio
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,6 +28,9 @@ REQUEST_ID_HEADER = "x-request-id"
 CLIENT_CLOSED = 499
 _GOOD_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# How much of an oversized body is read (and thrown away) so that its 413 reaches the client.
+DRAIN_MAX_BYTES = 32 * 1024 * 1024
+DRAIN_MAX_SECONDS = 5.0
 
 
 def error_headers(exc: QAError) -> dict[str, str]:
@@ -118,7 +122,15 @@ class RequestContextMiddleware:
 
 class BodyLimitMiddleware:
     """413 for a body over ``max_bytes`` (by Content-Length, and by counting a streamed body),
-    400 for a JSON body that is not UTF-8; the body is then replayed to the app."""
+    400 for a JSON body that is not UTF-8; the body is then replayed to the app.
+
+    An oversized body is read and thrown away (up to ``DRAIN_MAX_BYTES`` / ``DRAIN_MAX_SECONDS``)
+    before the 413 is sent: a client that writes its whole body before reading the response
+    (Python's urllib, many scripts) would otherwise hit a closed socket and see a connection reset
+    instead of the 413. A client that asked ``Expect: 100-continue`` (curl for bodies over 1 MB)
+    never sends the body, so it gets the 413 at once; past the drain bound the connection is
+    closed after the 413.
+    """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int, log_questions: bool = False) -> None:
         self.app = app
@@ -129,15 +141,12 @@ class BodyLimitMiddleware:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
-        too_large = PayloadTooLargeError(
-            f"request body too large: the limit is {self.max_bytes} bytes (QA_MAX_BODY_BYTES)"
-        )
         declared = _header(scope, "content-length")
         if declared is not None and not declared.strip().isdigit():
             await error_response(BadRequestError("invalid Content-Length header"))(scope, receive, send)
             return
         if declared is not None and int(declared) > self.max_bytes:
-            await error_response(too_large)(scope, receive, send)
+            await self._too_large(scope, receive, send, body_pending=True)
             return
         chunks: list[bytes] = []
         size = 0
@@ -148,7 +157,7 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await error_response(too_large)(scope, receive, send)
+                await self._too_large(scope, receive, send, body_pending=message.get("more_body", False))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -178,6 +187,33 @@ class BodyLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, *, body_pending: bool) -> None:
+        """The 413, after draining what the client is still sending (see the class docstring)."""
+        expects_continue = (_header(scope, "expect") or "").lower() == "100-continue"
+        drained = not body_pending or (not expects_continue and await _drain(receive))
+        response = error_response(
+            PayloadTooLargeError(
+                f"request body too large: the limit is {self.max_bytes} bytes (QA_MAX_BODY_BYTES)"
+            )
+        )
+        if not drained:  # unread body bytes on the socket: this connection cannot carry another request
+            response.headers["connection"] = "close"
+        await response(scope, receive, send)
+
+
+async def _drain(receive: Receive) -> bool:
+    """Read and discard the rest of the body; False if it was cut short by the drain bounds."""
+    read = 0
+    with anyio.move_on_after(DRAIN_MAX_SECONDS):
+        while read <= DRAIN_MAX_BYTES:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return False
+            read += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return True
+    return False
 
 
 def _header(scope: Scope, name: str) -> str | None:
@@ -217,6 +253,9 @@ def log_config(level: str = "info") -> dict[str, Any]:
 
     config: dict[str, Any] = json.loads(json.dumps(LOGGING_CONFIG))
     config["formatters"]["json_line"] = {"format": "%(message)s"}
+    # "Uvicorn running on ..." becomes one line with the demo page, docs and API URLs.
+    config.setdefault("filters", {})["qa_ready"] = {"()": "qa.api.startup.ReadyLineFilter"}
+    config["handlers"]["default"]["filters"] = ["qa_ready"]
     config["handlers"]["qa_access"] = {
         "class": "logging.StreamHandler",
         "formatter": "json_line",

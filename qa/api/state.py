@@ -67,7 +67,7 @@ class ServiceState:
 
     def _build(self, rebuild: bool | None = None, embedder: Embedder | None = None) -> Live:
         """Model, index, templates and the serving answerer: what start-up and reload both load."""
-        engine = open_engine(self.settings, rebuild=rebuild, embedder=embedder)
+        engine = open_engine(self.settings, rebuild=rebuild, embedder=embedder, progress=True)
         return Live(engine, serving_answerer(build_pipeline(engine), self.settings))
 
     def require(self) -> tuple[Engine, Answerer]:

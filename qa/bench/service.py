@@ -109,7 +109,7 @@ class Service:
     def reembedded(self) -> bool:
         """Whether the log shows an index rebuild (it must not: the index was built already)."""
         text = self.log.read_text(encoding="utf-8", errors="replace").lower()
-        return "rebuilding" in text or "exporting the onnx" in text
+        return "building the index" in text or "exporting the onnx" in text
 
     def stop(self) -> None:
         if self.proc.poll() is None:

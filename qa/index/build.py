@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -27,6 +28,8 @@ from qa.index.store import (
 from qa.ingest import load_corpus
 from qa.ingest.loaders import corpus_files
 from qa.text import tokenize
+
+log = logging.getLogger(__name__)
 
 _VERSIONED = [
     "qa",
@@ -83,6 +86,10 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
         doc_chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
         chunks.extend(doc_chunks)
         sentences.extend(split_sentences(doc, doc_chunks))
+    log.info(
+        "building the index for %d document%s: embedding %d passages and %d sentences…",
+        len(documents), "" if len(documents) == 1 else "s", len(chunks), len(sentences),
+    )  # fmt: skip
 
     chunk_vectors = embedder.encode_documents([c.text for c in chunks], progress=progress)
     sentence_vectors = embedder.encode_documents([s.text for s in sentences], progress=progress)

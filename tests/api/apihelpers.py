@@ -82,6 +82,7 @@ class ServeProcess:
         self.out_path, self.err_path = tmp / "serve.out", tmp / "serve.err"
         full_env = {k: v for k, v in os.environ.items() if not k.upper().startswith("QA_")}
         full_env.update(env)
+        full_env["PYTHONPATH"] = str(ROOT)  # this checkout's qa, whatever the venv has installed
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "qa.cli", "serve", "--port", str(self.port)],
             cwd=tmp,  # no .env from the working tree

@@ -176,7 +176,7 @@ def test_streams_are_503_while_loading(serve):
             ("/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}]}),
         ]:
             response = httpx.post(f"{server.url}{route}", json=body, timeout=30)
-            assert response.status_code == 503 and response.json()["detail"] == "still loading (test)"
+            assert response.status_code == 503 and _message(response) == "still loading (test)"
 
 
 # --- OpenAI compatibility ------------------------------------------------------------------
@@ -251,6 +251,12 @@ def test_raw_openai_stream_ends_with_done(shared_server):
     assert all("citations" not in f for f in frames[:-1])
 
 
+def _message(response: httpx.Response) -> str:
+    """An error's text: {"detail"}, or OpenAI's {"error": {"message"}} under /v1."""
+    data = response.json()
+    return data["error"]["message"] if response.request.url.path.startswith("/v1/") else data["detail"]
+
+
 def _user(content) -> list[dict]:
     return [{"role": "user", "content": content}]
 
@@ -262,24 +268,25 @@ IMAGE = [{"type": "image_url", "image_url": {"url": "http://127.0.0.1/x.png"}}]
 @pytest.mark.parametrize(
     ("body", "status"),
     [
-        ({"messages": []}, 422),
-        ({"messages": [{"role": "system", "content": "hi"}]}, 422),
-        ({"messages": [*_user("q"), {"role": "assistant", "content": "a"}]}, 422),
-        ({"messages": _user("  ")}, 422),
-        ({"messages": _user(None)}, 422),
-        ({"messages": [{"role": "tool", "content": "x"}]}, 422),
-        ({"messages": _user(5)}, 422),
-        ({"messages": _user(IMAGE)}, 422),
-        ({"messages": _user("q"), "n": 2}, 422),
-        ({"messages": "q"}, 422),
-        ({"messages": [*_user(""), *_user("q")]}, 422),
+        ({"messages": []}, 400),
+        ({"messages": [{"role": "system", "content": "hi"}]}, 400),
+        ({"messages": [*_user("q"), {"role": "assistant", "content": "a"}]}, 400),
+        ({"messages": _user("  ")}, 400),
+        ({"messages": _user(None)}, 400),
+        ({"messages": [{"role": "tool", "content": "x"}]}, 400),
+        ({"messages": _user(5)}, 400),
+        ({"messages": _user(IMAGE)}, 400),
+        ({"messages": _user("q"), "n": 2}, 400),
+        ({"messages": "q"}, 400),
+        ({"messages": [*_user(""), *_user("q")]}, 400),
         ({"model": "gpt-4o", "messages": _user("q")}, 404),
     ],
 )
 def test_chat_completions_bad_input(shared_server, body, status):
     response = httpx.post(f"{shared_server.url}/v1/chat/completions", json=body, timeout=30)
     assert response.status_code == status, response.text
-    assert response.json()["detail"]
+    error = response.json()["error"]  # OpenAI's shape (qa.api.openai_errors)
+    assert error["message"] and error["type"] == "invalid_request_error"
 
 
 @pytest.mark.slow
@@ -333,4 +340,4 @@ def test_failures_mid_stream_are_error_events(serve):
         with pytest.raises(openai.APIError, match="QA_REQUEST_TIMEOUT_S"):
             list(client.chat.completions.create(model="qa-extractive", messages=_user(LINK_ZH), stream=True))
         plain = httpx.post(f"{server.url}/v1/chat/completions", json={"messages": _user(LINK_ZH)}, timeout=60)
-        assert plain.status_code == 504 and "QA_REQUEST_TIMEOUT_S" in plain.json()["detail"]
+        assert plain.status_code == 504 and "QA_REQUEST_TIMEOUT_S" in _message(plain)

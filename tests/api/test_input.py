@@ -55,10 +55,14 @@ def post_raw(server, route: str, content: bytes, content_type: str = "applicatio
 
 
 def assert_4xx(response: httpx.Response, status: int | None = None) -> Any:
+    """A 4xx with {"detail"}; under /v1 OpenAI's {"error"}, and 400 where others say 422."""
+    openai_shaped = response.request.url.path.startswith("/v1/")
+    if openai_shaped and status == 422:
+        status = 400
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
     if status is not None:
         assert response.status_code == status, response.text[:300]
-    detail = response.json()["detail"]
+    detail = response.json()["error"]["message"] if openai_shaped else response.json()["detail"]
     assert detail
     assert response.headers["x-request-id"]
     return detail

@@ -87,7 +87,12 @@ def test_serve_rebuilds_a_missing_index_then_serves(served):
     ready = httpx.get(f"{proc.url}/readyz", timeout=30).json()
     assert ready["manifest"]["counts"]["documents"] == 1
     assert ready["manifest"]["build_id"] == (index_dir / CURRENT).read_text().strip()
-    assert "rebuilding" in proc.stderr()
+    err = proc.stderr()  # the start-up story: why it builds, that it builds, then where to go
+    assert "no index in" in err and "building it now" in err and "qa build-index" not in err
+    assert "building the index for 1 document: embedding" in err
+    ready = [line for line in err.splitlines() if "ready: demo page" in line]
+    assert len(ready) == 1 and f"{proc.url}/docs" in ready[0]
+    assert len(err.splitlines()) < 60
     r = httpx.post(f"{proc.url}/ask", json={"question": QUESTION}, headers=AUTH, timeout=180)
     assert r.status_code == 200 and "9540GB" in r.json()["answer"]
     assert httpx.post(f"{proc.url}/ask", json={"question": QUESTION}, timeout=30).status_code == 401
