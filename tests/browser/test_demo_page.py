@@ -31,7 +31,8 @@ OVERFLOWING = """() => {
       if (getComputedStyle(up).overflowX !== 'visible') { scrolls = true; break; }
       up = up.parentElement;
     }
-    if (!scrolls) out.push(`${node.tagName.toLowerCase()}.${node.className} ${Math.round(box.left)}..${Math.round(box.right)}`);
+    const span = `${Math.round(box.left)}..${Math.round(box.right)}`;
+    if (!scrolls) out.push(`${node.tagName.toLowerCase()}.${node.className} ${span}`);
   }
   return {width, scrollWidth: document.documentElement.scrollWidth, innerWidth, out};
 }"""
@@ -43,9 +44,10 @@ def phone_page(browser):
 
 
 def inside(box: dict | None, width: int, height: int) -> bool:
-    return bool(box) and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width and (
-        box["y"] + box["height"] <= height
-    )
+    if not box:
+        return False
+    right, bottom = box["x"] + box["width"], box["y"] + box["height"]
+    return box["x"] >= 0 and box["y"] >= 0 and right <= width and bottom <= height
 
 
 @pytest.fixture
