@@ -24,7 +24,12 @@ from qa.api.middleware import error_response, scope_state
 from qa.errors import ForbiddenError, QAError, UnauthorizedError
 
 PROBE_PATHS = frozenset({"/healthz", "/readyz"})
-PUBLIC_PATHS = PROBE_PATHS | {"/", "/widget.js", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+REDOC_LOGO = "/redoc/logo-mini.svg"  # where the packaged ReDoc looks for its logo (qa.api.docs)
+PUBLIC_PATHS = (
+    PROBE_PATHS
+    | {"/", "/widget.js", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+    | {REDOC_LOGO}
+)
 PUBLIC_PREFIXES = ("/docs/assets/",)  # the docs pages' own scripts and styles (qa.api.docs)
 METRICS_PATH = "/metrics"  # needs a key like any route, unless QA_METRICS_PUBLIC opens it to a scraper
 ADMIN_PREFIX = "/admin"
