@@ -108,6 +108,11 @@ class Settings(BaseSettings):
         SecretStr(""), description="Comma-separated API keys; empty leaves the API open (admin off)."
     )
     log_questions: bool = Field(False, description="Put question text in INFO access logs.")
+    metrics_public: bool = Field(
+        False,
+        description="Serve /metrics without an API key even when QA_API_KEYS is set, for a scraper that "
+        "cannot send one (it shows counts, timings and the index build id, never questions or keys).",
+    )
     shutdown_grace_s: float = Field(30.0, ge=0, description="On SIGTERM, time to finish requests.")
     keep_alive_s: float = Field(
         15.0, gt=0, le=600, description="Idle keep-alive; above clients' idle expiry (httpx: 5 s)."

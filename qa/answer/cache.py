@@ -43,6 +43,7 @@ NOT_ANSWER_SETTINGS = frozenset(
         "rate_limit_burst",
         "api_keys",
         "log_questions",
+        "metrics_public",
         "shutdown_grace_s",
         "keep_alive_s",
     }

@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from qa import __version__
-from qa.api import hardening
+from qa.api import docs, hardening, metrics
 from qa.api.admin import install_sighup
 from qa.api.chat import router as chat_router
 from qa.api.middleware import error_response
@@ -54,12 +54,21 @@ def create_app(
         if not loading.done():
             await loading
 
-    app = FastAPI(title="qa", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # docs_url/redoc_url None: FastAPI's pages load from a CDN; qa.api.docs serves local ones.
+    app = FastAPI(
+        title="qa",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.qa = state
     app.include_router(router)
     app.include_router(search_router)
     app.include_router(chat_router)
     app.include_router(web_router)
+    docs.install(app)
     hardening.install(app, settings)
     app.add_middleware(OpenAIErrorMiddleware)  # outside them all: /v1 errors in OpenAI's shape
     # Outside the hardening layers, so its headers reach their error responses too (a widget
@@ -72,6 +81,7 @@ def create_app(
         expose_headers=["X-Request-ID", "Retry-After"],
         max_age=600,
     )
+    metrics.install(app)  # outermost: counts every response, refusals by the layers above included
 
     @app.exception_handler(QAError)
     async def _qa_error(request: Request, exc: QAError) -> JSONResponse:

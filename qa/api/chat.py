@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from qa.answer.followup import Resolution
 from qa.answer.pipeline import Answerer, answer_turn
 from qa.api.chat_models import (
+    COMPLETION_EXAMPLES,
     MODEL_ID,
     AssistantMessage,
     ChatCompletion,
@@ -43,6 +44,7 @@ from qa.api.chat_models import (
     Usage,
 )
 from qa.api.limits import LIMIT_RESPONSES, QuestionGuard, Ticket, get_guard
+from qa.api.metrics import record_answer
 from qa.api.routes import get_state
 from qa.api.state import ServiceState
 from qa.api.streaming import count_tokens, split_answer
@@ -96,7 +98,9 @@ async def _answer(
 ) -> tuple[Resolution, AskResponse]:
     """The blocking answer in a worker thread, within the in-flight bound and time limit
     (in the slot ``ticket`` reserved, when given)."""
-    return await guard.run(answer_turn, answerer, questions, top_k, mode, ticket=ticket)
+    resolution, response = await guard.run(answer_turn, answerer, questions, top_k, mode, ticket=ticket)
+    record_answer(response)
+    return resolution, response
 
 
 class _ReservedStream(EventSourceResponse):
@@ -183,7 +187,7 @@ def _usage(body: ChatCompletionRequest, answer: str) -> Usage:
     responses=COMPLETIONS_RESPONSES,
 )
 async def chat_completions(
-    body: ChatCompletionRequest,
+    body: Annotated[ChatCompletionRequest, Body(openapi_examples=COMPLETION_EXAMPLES)],
     state: Annotated[ServiceState, Depends(get_state)],
     guard: Annotated[QuestionGuard, Depends(get_guard)],
 ) -> ChatCompletion | EventSourceResponse:

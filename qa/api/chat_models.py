@@ -208,3 +208,41 @@ class OpenAIError(BaseModel):
     """Every error under /v1 (qa.api.openai_errors), so OpenAI clients raise it with our message."""
 
     error: OpenAIErrorBody
+
+
+# Request examples shown (and sendable) in /docs; each one is answered from the bundled report.
+COMPLETION_EXAMPLES = {
+    "zh": {
+        "summary": "中文问题 (a question in Chinese)",
+        "value": {
+            "model": MODEL_ID,
+            "messages": [{"role": "user", "content": "重庆和成都两地直联带宽达到多少?"}],
+        },
+    },
+    "follow-up": {
+        "summary": "追问 (a follow-up: earlier user turns resolve it)",
+        "value": {
+            "model": MODEL_ID,
+            "messages": [
+                {"role": "user", "content": "电信固定资产投资4年累计超过多少亿元?"},
+                {"role": "assistant", "content": "超670亿元。原文:“…4年累计超670亿元…”[1]"},
+                {"role": "user", "content": "那农村呢?"},
+            ],
+        },
+    },
+    "stream": {
+        "summary": "Streaming, English, with usage in the last chunk",
+        "value": {
+            "model": MODEL_ID,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "messages": [
+                {"role": "system", "content": "Answer from the report."},
+                {
+                    "role": "user",
+                    "content": "What is the direct-link bandwidth between Chongqing and Chengdu?",
+                },
+            ],
+        },
+    },
+}

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from qa.api.admin import router as admin_router
 from qa.api.limits import QuestionGuard, RateLimiter, RateLimitMiddleware
 from qa.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from qa.api.security import ApiKeyMiddleware, KeyChecker, document_security
+from qa.api.security import ApiKeyMiddleware, KeyChecker, document_security, public_paths_for
 from qa.config import Settings
 
 
@@ -29,5 +29,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, log_questions=settings.log_questions
     )
     app.add_middleware(RateLimitMiddleware, limiter=app.state.qa_rate_limiter)
-    app.add_middleware(ApiKeyMiddleware, checker=KeyChecker(keys))
+    app.add_middleware(
+        ApiKeyMiddleware, checker=KeyChecker(keys), public_paths=public_paths_for(settings.metrics_public)
+    )
     app.add_middleware(RequestContextMiddleware, log_questions=settings.log_questions)

@@ -23,6 +23,7 @@ import anyio
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from qa.api import metrics
 from qa.api.security import PROBE_PATHS
 from qa.errors import OverloadedError, RateLimitedError, RequestTimeoutError
 
@@ -184,6 +185,7 @@ class QuestionGuard:
 
     def _acquire(self) -> None:
         if not self._slots.acquire(blocking=False):
+            metrics.count_shed("busy")
             raise OverloadedError(
                 f"busy: {self.max_in_flight} questions are being answered (QA_MAX_IN_FLIGHT); "
                 f"retry in {self.retry_after:g} s",
@@ -191,10 +193,12 @@ class QuestionGuard:
             )
         with self._count_lock:
             self._in_flight += 1
+            metrics.set_in_flight(self._in_flight)
 
     def _release(self) -> None:
         with self._count_lock:
             self._in_flight -= 1
+            metrics.set_in_flight(self._in_flight)
         self._slots.release()
 
     @asynccontextmanager

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 
 from qa.api.limits import LIMIT_RESPONSES, QuestionGuard, get_guard
+from qa.api.metrics import record_answer
 from qa.api.models import (
     ASK_EXAMPLES,
     AskRequest,
@@ -38,7 +39,9 @@ async def ask(
 ) -> AskResponse:
     """Answer a question with exact quotes from the report, or refuse when it does not say."""
     _, answerer = state.require()
-    return await guard.run(answerer.answer, body.question, body.top_k, body.mode, body.debug)
+    response = await guard.run(answerer.answer, body.question, body.top_k, body.mode, body.debug)
+    record_answer(response)
+    return response
 
 
 @router.get("/healthz", response_model=Health, tags=["ops"])

@@ -4,7 +4,8 @@ A key is sent as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` and com
 constant time against every configured key. Public without a key: ``/healthz`` and ``/readyz``
 (probes carry no secrets), the OpenAPI schema and docs pages (they describe the API, they hold
 no data; "Authorize" in /docs takes a key), and the demo page ``/`` with ``/widget.js`` (static
-files; the API calls they make need a key like any other client when keys are set). Admin
+files; the API calls they make need a key like any other client when keys are set).
+``/metrics`` needs a key too, unless ``QA_METRICS_PUBLIC`` opens it to a scraper. Admin
 routes (``/admin/...``) always need a key; with no keys configured they are switched off (403).
 
 Logs and rate limits see only a key's id (the first 8 hex digits of its sha256), never the key.
@@ -23,7 +24,14 @@ from qa.api.middleware import error_response, scope_state
 from qa.errors import ForbiddenError, QAError, UnauthorizedError
 
 PROBE_PATHS = frozenset({"/healthz", "/readyz"})
-PUBLIC_PATHS = PROBE_PATHS | {"/", "/widget.js", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+REDOC_LOGO = "/redoc/logo-mini.svg"  # where the packaged ReDoc looks for its logo (qa.api.docs)
+PUBLIC_PATHS = (
+    PROBE_PATHS
+    | {"/", "/widget.js", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+    | {REDOC_LOGO}
+)
+PUBLIC_PREFIXES = ("/docs/assets/",)  # the docs pages' own scripts and styles (qa.api.docs)
+METRICS_PATH = "/metrics"  # needs a key like any route, unless QA_METRICS_PUBLIC opens it to a scraper
 ADMIN_PREFIX = "/admin"
 
 
@@ -67,11 +75,17 @@ def presented_key(scope: Scope) -> bytes | None:
 
 
 class ApiKeyMiddleware:
-    """401 without a valid key where keys are required; 403 for admin routes with no keys set."""
+    """401 without a valid key where keys are required; 403 for admin routes with no keys set.
 
-    def __init__(self, app: ASGIApp, checker: KeyChecker) -> None:
+    ``public_paths`` are served without a key (default ``PUBLIC_PATHS``; ``public_paths_for``
+    adds ``/metrics`` when the settings open it)."""
+
+    def __init__(
+        self, app: ASGIApp, checker: KeyChecker, public_paths: frozenset[str] = PUBLIC_PATHS
+    ) -> None:
         self.app = app
         self.checker = checker
+        self.public_paths = public_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,13 +109,19 @@ class ApiKeyMiddleware:
             return None
         if not self.checker.enabled:
             return None
-        if not admin and (path in PUBLIC_PATHS or _is_preflight(scope)):
+        public = path in self.public_paths or path.startswith(PUBLIC_PREFIXES)
+        if not admin and (public or _is_preflight(scope)):
             return None
         if presented is None:
             return UnauthorizedError(
                 "an API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`"
             )
         return UnauthorizedError("invalid API key")
+
+
+def public_paths_for(metrics_public: bool) -> frozenset[str]:
+    """The paths served without a key: the fixed ones, and ``/metrics`` when QA_METRICS_PUBLIC."""
+    return PUBLIC_PATHS | {METRICS_PATH} if metrics_public else PUBLIC_PATHS
 
 
 def _is_preflight(scope: Scope) -> bool:

@@ -38,6 +38,7 @@ class ServiceState:
     settings: Settings
     live: Live | None = None
     error: str | None = None
+    load_seconds: float | None = None  # the start-up load (model, index, warm-up), for /metrics
     ready: threading.Event = field(default_factory=threading.Event)
     reload_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -53,8 +54,10 @@ class ServiceState:
 
     def load(self) -> None:
         """Load model, index and templates; remember a failure instead of crashing the server."""
+        began = time.perf_counter()
         try:
             self.live = self._build()
+            self.load_seconds = round(time.perf_counter() - began, 3)
             log.info("ready: index %s", self.live.engine.index.manifest.build_id)
         except QAError as exc:
             self.error = exc.detail

@@ -12,12 +12,18 @@
  *   position     "right" (default) | "left"
  *   open         "true" to start with the panel open
  *   floating     "false" on the script tag: add no launcher (use <qa-chat> inline instead)
+ *   persist      "false": forget the conversation on reload (default: kept for the browser tab)
+ *   storage-key  on <qa-chat>: the name its conversation is kept under (default: from api and placement)
  * Inline: <qa-chat api="http://HOST" lang="en" style="height:560px"></qa-chat>
  *
  * Everything lives in a Shadow DOM, so the host page's CSS cannot reach it. Answers stream
  * from POST /ask/stream (Server-Sent Events read with fetch, since EventSource cannot POST):
  * `citations` first, then `delta` pieces, then `done`. Plain JS, no build step, no network
  * access other than the service itself.
+ *
+ * The conversation (questions, answers, citations) and whether the panel is open are kept in
+ * sessionStorage, so a reload or a link to another page of the same site keeps them, for that
+ * tab only, until "new conversation"; nothing is kept across tabs or after the tab closes.
  */
 (function () {
   "use strict";
@@ -27,6 +33,8 @@
   var scriptData = (script && script.dataset) || {};
   var scriptOrigin = script && script.src ? new URL(script.src, location.href).origin : location.origin;
   var MAX_HISTORY = 20;
+  var MAX_STORED = 30; // turns kept in sessionStorage (each holds its citations: a few KB)
+  var STORE_VERSION = 1;
 
   var TEXT = {
     zh: {
@@ -112,7 +120,8 @@
     ".launcher svg{width:26px;height:26px}",
     ".panel{display:flex;flex-direction:column;background:#fff;border:1px solid var(--qa-border);overflow:hidden}",
     ":host([floating]) .panel{position:absolute;bottom:72px;right:0;width:min(410px,calc(100vw - 32px));",
-    "height:min(640px,calc(100vh - 112px));border-radius:16px;box-shadow:0 18px 50px rgba(15,23,42,.22)}",
+    "height:min(640px,calc(100vh - 112px));height:min(640px,calc(100dvh - 112px));border-radius:16px;",
+    "box-shadow:0 18px 50px rgba(15,23,42,.22)}",
     ":host([floating][position=left]) .panel{right:auto;left:0}",
     ":host(:not([floating])){height:560px}",
     ":host(:not([floating])) .panel{height:100%;border-radius:12px}",
@@ -284,11 +293,26 @@
     if (!finished) throw new Error("interrupted");
   }
 
+  /** sessionStorage, or null where the page may not use it (sandboxed frames, storage disabled). */
+  function sessionStore() {
+    try {
+      var store = window.sessionStorage;
+      var probe = "qa-chat:probe";
+      store.setItem(probe, "1");
+      store.removeItem(probe);
+      return store;
+    } catch (e) {
+      return null;
+    }
+  }
+
   class QaChat extends HTMLElement {
     constructor() {
       super();
       this.shadow = this.attachShadow({ mode: "open" });
       this.history = [];
+      this.turns = []; // {q, h, meta, text, done}: what is kept across reloads
+      this.isOpen = false;
       this.busy = false;
       this.controller = null;
     }
@@ -306,8 +330,56 @@
       this.t = TEXT[this.lang_];
       this.api = this.opt("api", scriptData.api || scriptOrigin);
       this.key = this.opt("key", scriptData.key || "");
+      this.store = this.opt("persist", scriptData.persist || "true") === "false" ? null : sessionStore();
+      this.storeKey = "qa-chat:" + this.opt("storage-key", this.api + "|" + this.placement());
       this.render();
-      if (!this.floating || this.opt("open", "false") === "true") this.setOpen(true, false);
+      var saved = this.restore();
+      var open = saved && typeof saved.open === "boolean" ? saved.open : this.opt("open", "false") === "true";
+      if (!this.floating || open) this.setOpen(true, false);
+    }
+
+    /** "floating", or "inline:<n>" for the n-th inline widget of the page: two widgets on one
+     * page keep two conversations. */
+    placement() {
+      if (this.floating) return "floating";
+      var inline = Array.prototype.slice.call(document.querySelectorAll("qa-chat:not([floating])"));
+      return "inline:" + Math.max(0, inline.indexOf(this));
+    }
+
+    save() {
+      if (!this.store) return;
+      var turns = this.turns.slice(-MAX_STORED);
+      try {
+        if (!turns.length && !(this.floating && this.isOpen)) this.store.removeItem(this.storeKey);
+        else this.store.setItem(this.storeKey, JSON.stringify({ v: STORE_VERSION, open: !!this.isOpen, turns: turns }));
+      } catch (e) {
+        // Over the storage quota: the conversation goes on, it just won't survive a reload.
+      }
+    }
+
+    /** Redraw the kept conversation; a turn whose answer never arrived shows "cut off" + retry. */
+    restore() {
+      var saved = null;
+      try {
+        saved = this.store && JSON.parse(this.store.getItem(this.storeKey) || "null");
+      } catch (e) {
+        saved = null;
+      }
+      if (!saved || saved.v !== STORE_VERSION || !Array.isArray(saved.turns)) return null;
+      var self = this;
+      saved.turns.forEach(function (turn) {
+        if (!turn || typeof turn.q !== "string") return;
+        var history = Array.isArray(turn.h) ? turn.h : [];
+        self.turns.push(turn);
+        self.history.push(turn.q);
+        self.log.appendChild(el("div", { class: "msg user", text: turn.q, "aria-label": self.t.you + ": " + turn.q }));
+        var msg = el("div", { class: "msg assistant", "aria-label": self.t.assistant });
+        self.log.appendChild(msg);
+        if (turn.done && turn.meta) self.paint(msg, { meta: turn.meta, text: turn.text || "", answer: true });
+        else self.fail(msg, new Error("interrupted"), turn.q, history, turn);
+      });
+      this.scrollDown();
+      return saved;
     }
 
     render() {
@@ -364,7 +436,9 @@
     }
 
     setOpen(open, focus) {
+      var changed = this.isOpen !== open;
       this.isOpen = open;
+      if (changed) this.save();
       this.panel.hidden = !open;
       this.launcher.setAttribute("aria-expanded", String(open));
       this.launcher.setAttribute("aria-label", open ? this.t.close : this.t.open);
@@ -378,6 +452,8 @@
       this.controller = null;
       if (controller) controller.abort();
       this.history = [];
+      this.turns = [];
+      this.save();
       this.log.textContent = "";
       this.welcome();
       this.setBusy(false);
@@ -436,10 +512,13 @@
       this.log.appendChild(el("div", { class: "msg user", text: question, "aria-label": this.t.you + ": " + question }));
       var history = this.history.slice(-MAX_HISTORY);
       this.history.push(question);
-      this.run(question, history, null);
+      var turn = { q: question, h: history, done: false };
+      this.turns.push(turn);
+      this.save();
+      this.run(question, history, null, turn);
     }
 
-    async run(question, history, reuse) {
+    async run(question, history, reuse, turn) {
       var t = this.t, self = this;
       var msg = reuse || el("div", { class: "msg assistant", "aria-label": t.assistant });
       msg.textContent = "";
@@ -461,9 +540,15 @@
           error: function (e) { throw new HttpError(0, e.detail); },
         }, controller.signal);
         msg.setAttribute("data-state", "done");
+        if (turn && this.turns.indexOf(turn) >= 0) {
+          turn.meta = state.meta;
+          turn.text = state.text;
+          turn.done = true;
+          this.save();
+        }
       } catch (err) {
         if (err && err.name === "AbortError") return;
-        this.fail(msg, err, question, history);
+        this.fail(msg, err, question, history, turn);
       } finally {
         if (this.controller === controller) {
           this.controller = null;
@@ -473,7 +558,7 @@
       }
     }
 
-    fail(msg, err, question, history) {
+    fail(msg, err, question, history, turn) {
       var t = this.t, self = this;
       var text;
       if (err instanceof HttpError) {
@@ -485,7 +570,7 @@
       msg.textContent = "";
       msg.setAttribute("data-state", "error");
       var retry = el("button", { class: "retry", type: "button", text: t.retry, onclick: function () {
-        self.run(question, history, msg);
+        self.run(question, history, msg, turn);
       } });
       msg.appendChild(el("div", { class: "notice error", role: "alert" }, [el("span", { text: text }), retry]));
     }
