@@ -10,6 +10,12 @@ The wait for company is adaptive: a lone question (nothing queued, and the last 
 was a lone question too) is encoded at once, so sequential latency pays nothing; only
 when questions have been arriving together does the batcher hold the first one for up
 to ``max_wait_ms`` to let others join.
+
+A batch is bounded by its padded tokens too (questions × the longest, ``max_tokens``), and
+is filled lightest first: a long question is encoded in a batch of its own (its cost grows
+with its tokens, and padding would make every short one beside it as long), so short
+questions arriving behind it go ahead instead of waiting out its encode. A question passed
+over for ``STARVE_S`` goes first whatever its length, so none waits forever.
 """
 
 from __future__ import annotations
@@ -24,13 +30,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.embed import Embedder
+from qa.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
+STARVE_S = 1.0
 
 
 @dataclass
 class _Request:
     texts: list[str]
+    tokens: int = 1  # of its longest text
+    arrived: float = field(default_factory=time.monotonic)
     future: Future[np.ndarray] = field(default_factory=Future)
 
 
@@ -54,13 +64,18 @@ class MicroBatchingEmbedder:
     index builds already batch documents themselves.
     """
 
-    def __init__(self, inner: Embedder, max_wait_ms: float = 3.0, max_batch: int = 64) -> None:
-        if max_wait_ms < 0 or max_batch < 1:
-            raise ValueError("max_wait_ms must be >= 0 and max_batch >= 1")
+    def __init__(
+        self, inner: Embedder, max_wait_ms: float = 3.0, max_batch: int = 64, max_tokens: int = 2048
+    ) -> None:
+        if max_wait_ms < 0 or max_batch < 1 or max_tokens < 1:
+            raise ValueError("max_wait_ms must be >= 0, max_batch and max_tokens >= 1")
         self.inner = inner
         self.model_id = inner.model_id
         self.max_wait = max_wait_ms / 1000
         self.max_batch = max_batch
+        self.max_tokens = max_tokens
+        self._counter: TokenCounter | None = None
+        self._pending: list[_Request] = []  # taken off the queue, not yet encoded (batcher thread only)
         self.stats = BatchStats()
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -82,7 +97,9 @@ class MicroBatchingEmbedder:
         """Blocks the calling (worker) thread until the batch holding ``texts`` is encoded."""
         if not texts:
             return self.inner.encode_queries(texts)
-        request = _Request(list(texts))
+        if self._counter is None:
+            self._counter = TokenCounter.for_embedder(self.inner)
+        request = _Request(list(texts), tokens=max(self._counter.counts(list(texts))))
         with self._lock:
             if self._closed:
                 raise RuntimeError("the micro-batching embedder is closed")
@@ -104,21 +121,22 @@ class MicroBatchingEmbedder:
             worker.join()
 
     def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch, stop = self._collect(first)
-            self._encode(batch)
-            if stop:
-                return
+        stop = False
+        while not (stop and not self._pending):
+            if not self._pending:
+                first = self._queue.get()
+                if first is None:
+                    return
+                self._pending.append(first)
+            if not stop:
+                stop = self._gather()
+            self._encode(self._take())
 
-    def _collect(self, first: _Request) -> tuple[list[_Request], bool]:
-        """The first request plus whatever is queued, waiting briefly only under load."""
-        batch = [first]
-        size = len(first.texts)
+    def _gather(self) -> bool:
+        """Move what is queued into ``pending``, waiting briefly for company only under load;
+        True when the stop sentinel was seen."""
         deadline = time.monotonic() + (self.max_wait if self._busy else 0.0)
-        while size < self.max_batch:
+        while len(self._pending) < self.max_batch:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
@@ -130,10 +148,26 @@ class MicroBatchingEmbedder:
                 except queue.Empty:
                     break
             if item is None:
-                return batch, True
-            batch.append(item)
-            size += len(item.texts)
-        return batch, False
+                return True
+            self._pending.append(item)
+        return False
+
+    def _take(self) -> list[_Request]:
+        """The next batch from ``pending``: starved requests first, then the lightest, while the
+        batch stays within ``max_batch`` texts and ``max_tokens`` padded tokens (at least one)."""
+        now = time.monotonic()
+        self._pending.sort(key=lambda r: (now - r.arrived < STARVE_S, r.tokens, r.arrived))
+        batch: list[_Request] = []
+        texts = longest = 0
+        for request in self._pending:
+            size = texts + len(request.texts)
+            widest = max(longest, request.tokens)
+            if batch and (size > self.max_batch or size * widest > self.max_tokens):
+                break
+            batch.append(request)
+            texts, longest = size, widest
+        del self._pending[: len(batch)]
+        return batch
 
     def _encode(self, batch: list[_Request]) -> None:
         texts = [t for request in batch for t in request.texts]
@@ -149,7 +183,7 @@ class MicroBatchingEmbedder:
         self.stats.largest = max(self.stats.largest, len(texts))
         # Company is worth waiting for while questions keep overlapping: this batch had
         # several, or more arrived while it was being encoded.
-        self._busy = len(batch) > 1 or not self._queue.empty()
+        self._busy = len(batch) > 1 or bool(self._pending) or not self._queue.empty()
         start = 0
         for request in batch:
             end = start + len(request.texts)

@@ -39,7 +39,9 @@ def load_embedder(settings: Settings) -> Embedder:
     if settings.batch_max_size > 1:
         from qa.batching import MicroBatchingEmbedder
 
-        embedder = MicroBatchingEmbedder(embedder, settings.batch_max_wait_ms, settings.batch_max_size)
+        embedder = MicroBatchingEmbedder(
+            embedder, settings.batch_max_wait_ms, settings.batch_max_size, settings.batch_max_tokens
+        )
     return embedder
 
 

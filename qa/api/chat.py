@@ -17,12 +17,13 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
 from qa.answer.followup import Resolution
 from qa.answer.pipeline import Answerer, answer_turn
+from qa.api.budget import QuestionBudget, get_budget
 from qa.api.chat_models import (
     MODEL_ID,
     AssistantMessage,
@@ -88,10 +89,12 @@ async def _answer(
     top_k: int,
     mode: SearchMode | None,
     ticket: Ticket | None = None,
+    request: Request | None = None,
 ) -> tuple[Resolution, AskResponse]:
     """The blocking answer in a worker thread, within the in-flight bound and time limit
-    (in the slot ``ticket`` reserved, when given)."""
-    return await guard.run(answer_turn, answerer, questions, top_k, mode, ticket=ticket)
+    (in the slot ``ticket`` reserved, when given); a client that goes away leaves the queue."""
+    gone = request.is_disconnected if request is not None else None
+    return await guard.run(answer_turn, answerer, questions, top_k, mode, ticket=ticket, disconnected=gone)
 
 
 class _ReservedStream(EventSourceResponse):
@@ -120,18 +123,20 @@ async def ask_stream(
     body: Annotated[StreamAskRequest, Body(openapi_examples=STREAM_EXAMPLES)],
     state: Annotated[ServiceState, Depends(get_state)],
     guard: Annotated[QuestionGuard, Depends(get_guard)],
+    budget: Annotated[QuestionBudget, Depends(get_budget)],
 ) -> EventSourceResponse:
     """Answer as Server-Sent Events: `citations` (the sources) first, then `delta` events
     with the answer text in pieces, then `done` with the complete `/ask` response;
     `error` with `{"detail"}` on a failure once streaming (a timeout). A busy or loading
     service answers 503 before the stream starts. `history` (earlier questions) resolves
     follow-ups."""
-    _, answerer = state.require()
+    engine, answerer = state.require()
+    questions = [*body.history, body.question]
+    budget.check_conversation(engine.embedder, questions)  # 422 before the stream, like /ask
     ticket = guard.reserve()  # busy: 503 + Retry-After now, not an error event after a 200
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         try:
-            questions = [*body.history, body.question]
             resolution, response = await _answer(
                 guard, answerer, questions, body.top_k, body.mode, ticket=ticket
             )
@@ -181,6 +186,8 @@ async def chat_completions(
     body: ChatCompletionRequest,
     state: Annotated[ServiceState, Depends(get_state)],
     guard: Annotated[QuestionGuard, Depends(get_guard)],
+    budget: Annotated[QuestionBudget, Depends(get_budget)],
+    request: Request,
 ) -> ChatCompletion | EventSourceResponse:
     """OpenAI Chat Completions. The last user message is the question; earlier user turns
     resolve follow-ups. The answer keeps its `[n]` markers; `citations`, `found`,
@@ -191,9 +198,10 @@ async def chat_completions(
     created = int(time.time())
     fingerprint = engine.index.manifest.build_id  # the build that answers, read once
     questions = body.user_questions()
+    budget.check_conversation(engine.embedder, questions)
 
     if not body.stream:
-        _, response = await _answer(guard, answerer, questions, body.top_k, body.mode)
+        _, response = await _answer(guard, answerer, questions, body.top_k, body.mode, request=request)
         return ChatCompletion(
             id=completion_id,
             created=created,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 
+from qa.api.budget import QuestionBudget, get_budget
 from qa.api.limits import LIMIT_RESPONSES, QuestionGuard, get_guard
 from qa.api.models import (
     ASK_EXAMPLES,
@@ -35,10 +36,15 @@ async def ask(
     body: Annotated[AskRequest, Body(openapi_examples=ASK_EXAMPLES)],
     state: Annotated[ServiceState, Depends(get_state)],
     guard: Annotated[QuestionGuard, Depends(get_guard)],
+    budget: Annotated[QuestionBudget, Depends(get_budget)],
+    request: Request,
 ) -> AskResponse:
-    """Answer a question with exact quotes from the report, or refuse when it does not say."""
-    _, answerer = state.require()
-    return await guard.run(answerer.answer, body.question, body.top_k, body.mode, body.debug)
+    """Answer a question with exact quotes from the report, or refuse when it does not say.
+    A question over `QA_MAX_QUESTION_TOKENS` tokens gets 422; a busy service 503 at once."""
+    engine, answerer = state.require()
+    budget.check_question(engine.embedder, body.question)
+    args = (body.question, body.top_k, body.mode, body.debug)
+    return await guard.run(answerer.answer, *args, disconnected=request.is_disconnected)
 
 
 @router.get("/healthz", response_model=Health, tags=["ops"])

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field
 
+from qa.api.budget import QuestionBudget, get_budget
 from qa.api.limits import LIMIT_RESPONSES, QuestionGuard, get_guard
 from qa.api.models import AskRequest
 from qa.api.routes import get_state
@@ -43,11 +44,13 @@ async def search(
     body: Annotated[SearchRequest, Body(openapi_examples=SEARCH_EXAMPLES)],
     state: Annotated[ServiceState, Depends(get_state)],
     guard: Annotated[QuestionGuard, Depends(get_guard)],
+    budget: Annotated[QuestionBudget, Depends(get_budget)],
 ) -> SearchResponse:
     """Retrieve the passages that best match the question, in one retrieval mode.
 
     Embedding the question is the same CPU work as in ``/ask``, so it shares the same
-    in-flight bound and time limit."""
+    queue, token budget and time limit."""
     engine, _ = state.require()
+    budget.check_question(engine.embedder, body.question)
     retrieval = await guard.run(engine.retriever.retrieve, body.question, body.top_k, body.mode)
     return SearchResponse(hits=retrieval.hits)

@@ -1,0 +1,224 @@
+"""Admission by expected wait: questions queue for a worker slot, and are turned away only when
+the wait ahead of them would be too long.
+
+Refusing as soon as every slot is busy (the old bound) turned away 72 % of 16 clients although
+a wait of two or three seconds would have served them; letting everyone in lets the wait grow
+without bound. So, as a CoDel queue or Envoy's adaptive concurrency would: ``max_in_flight``
+slots run questions (what the machine can do at once; micro-batching works across them), the
+rest wait in FIFO order, and a new question is admitted while its expected wait — the measured
+recent service time × the questions ahead of it / the slots — is under ``max_wait_s``. Past it,
+the refusal (503) is immediate and its ``Retry-After`` says when the queue will have drained.
+
+The answerer is synchronous CPU work in a thread, which cannot be cancelled: a question past
+its time limit is abandoned (504) and gives its slot back at once, so one pathological
+question cannot keep a slot; the token budget (qa.api.budget) bounds how long such a thread
+can still run. A queued question whose client goes away leaves the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import anyio
+
+from qa.errors import OverloadedError, QAError, RequestTimeoutError
+
+T = TypeVar("T")
+EWMA_WEIGHT = 0.2  # the last ~5 answers dominate the service-time estimate
+DISCONNECT_POLL_S = 0.25
+MAX_QUEUE = 4096  # a hard bound on waiting requests, whatever the estimate says
+
+
+class ClientGoneError(QAError):
+    """The client went away while its question waited for a slot (499, as nginx logs it)."""
+
+    status_code = 499
+
+
+class Ticket:
+    """One admitted question: waiting for a slot, then running, then done (or dropped)."""
+
+    def __init__(self, guard: QuestionGuard) -> None:
+        self._guard = guard
+        self.state = "queued"  # -> "granted" -> "running" -> "done"; or -> "dropped"
+        self.future: asyncio.Future[None] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.started = 0.0
+
+    def drop_if_unstarted(self) -> None:
+        """Leave the queue (or give back a slot granted but never used); no-op once running."""
+        self._guard._drop(self)
+
+
+class QuestionGuard:
+    """``max_in_flight`` slots, a FIFO queue admitted by expected wait, and a time limit.
+
+    ``await guard.run(fn, *args)`` admits (or raises OverloadedError at once), waits for a slot,
+    runs ``fn`` in a worker thread within ``timeout_s`` and gives the slot back. A stream
+    admits before its response starts with ``guard.reserve()`` (503 instead of an error event
+    after a 200) and later runs with ``guard.run(fn, *args, ticket=ticket)``.
+    """
+
+    def __init__(
+        self,
+        max_in_flight: int,
+        timeout_s: float,
+        max_wait_s: float = 3.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_in_flight = max_in_flight
+        self.timeout_s = timeout_s
+        self.max_wait_s = max_wait_s
+        self.clock = clock
+        self.service_s: float | None = None  # EWMA of measured answer times
+        self._lock = threading.Lock()
+        self._queue: deque[Ticket] = deque()
+        self._running: set[Ticket] = set()
+        self._threads: anyio.CapacityLimiter | None = None
+
+    @property
+    def in_flight(self) -> int:
+        """Questions holding a slot (running, or granted one and about to run)."""
+        return len(self._running)
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def expected_wait(self, ahead: int | None = None) -> float:
+        """Seconds a question joining now would wait for a slot: 0 while one is free, else the
+        service time × (questions queued ahead + 1) / slots. The service time is the recent
+        average, or the age of the oldest running question when that is longer (a new service,
+        or one stuck on a slow question, is not assumed fast)."""
+        with self._lock:
+            return self._expected_wait_locked(ahead)
+
+    def _expected_wait_locked(self, ahead: int | None = None) -> float:
+        ahead = len(self._queue) if ahead is None else ahead
+        if len(self._running) < self.max_in_flight and ahead == 0:
+            return 0.0
+        now = self.clock()
+        oldest = max((now - t.started for t in self._running if t.started), default=0.0)
+        service = max(self.service_s or 0.0, oldest)
+        return service * (ahead + 1) / self.max_in_flight
+
+    def reserve(self) -> Ticket:
+        """Admit one question into the queue now, or raise OverloadedError (503) at once."""
+        ticket = Ticket(self)
+        with self._lock:
+            wait = self._expected_wait_locked()
+            if wait > self.max_wait_s or len(self._queue) >= MAX_QUEUE:
+                service = max(self.service_s or 0.0, 0.1)
+                retry = max(1.0, wait - self.max_wait_s + service)
+                raise OverloadedError(
+                    f"busy: the expected wait is {wait:.1f} s, over {self.max_wait_s:g} s (QA_MAX_WAIT_MS), "
+                    f"with {len(self._running)} questions answered and {len(self._queue)} waiting; "
+                    f"retry in {math.ceil(retry)} s",
+                    retry_after=retry,
+                )
+            if len(self._running) < self.max_in_flight and not self._queue:
+                ticket.state = "granted"
+                self._running.add(ticket)
+            else:
+                self._queue.append(ticket)
+        return ticket
+
+    async def _wait_for_slot(
+        self, ticket: Ticket, disconnected: Callable[[], Awaitable[bool]] | None
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if ticket.state == "granted":
+                return
+            if ticket.state != "queued":
+                raise RuntimeError("abandoned before it started")
+            ticket.loop = loop
+            ticket.future = loop.create_future()
+        while True:
+            try:
+                await asyncio.wait_for(asyncio.shield(ticket.future), DISCONNECT_POLL_S)
+                return
+            except TimeoutError:
+                if disconnected is not None and await disconnected():
+                    raise ClientGoneError("the client went away while its question was queued") from None
+
+    async def run(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        ticket: Ticket | None = None,
+        disconnected: Callable[[], Awaitable[bool]] | None = None,
+    ) -> T:
+        """Run ``fn(*args)`` in a worker thread once a slot is free (admitting it first unless
+        ``ticket`` was reserved), all within the time limit; ``disconnected`` is polled while
+        queued so that a client that went away leaves the queue."""
+        ticket = ticket or self.reserve()
+        try:
+            with anyio.fail_after(self.timeout_s):
+                await self._wait_for_slot(ticket, disconnected)
+                with self._lock:
+                    if ticket.state != "granted":
+                        raise RuntimeError("abandoned before it started")
+                    ticket.state = "running"
+                    ticket.started = self.clock()
+                if self._threads is None:
+                    # Room for abandoned threads still finishing beside the slots' own.
+                    self._threads = anyio.CapacityLimiter(2 * self.max_in_flight)
+                began = time.perf_counter()
+                result = await anyio.to_thread.run_sync(
+                    fn, *args, abandon_on_cancel=True, limiter=self._threads
+                )
+                self._measured(time.perf_counter() - began)
+                return result
+        except TimeoutError as exc:
+            raise RequestTimeoutError(
+                f"the answer took longer than {self.timeout_s:g} s (QA_REQUEST_TIMEOUT_S)"
+            ) from exc
+        finally:
+            self._finish(ticket)
+
+    def _measured(self, seconds: float) -> None:
+        with self._lock:
+            previous = self.service_s
+            self.service_s = seconds if previous is None else previous + EWMA_WEIGHT * (seconds - previous)
+
+    def _finish(self, ticket: Ticket) -> None:
+        """Leave the queue or give the slot to the next question, whatever state it was in."""
+        with self._lock:
+            self._finish_locked(ticket)
+
+    def _finish_locked(self, ticket: Ticket) -> None:
+        if ticket.state == "queued":
+            self._queue.remove(ticket)
+        elif ticket.state in ("granted", "running"):
+            self._running.discard(ticket)
+            self._grant_next_locked()
+        if ticket.state in ("queued", "granted"):
+            ticket.state = "dropped"
+        elif ticket.state == "running":
+            ticket.state = "done"
+
+    def _drop(self, ticket: Ticket) -> None:
+        with self._lock:
+            if ticket.state in ("queued", "granted"):
+                self._finish_locked(ticket)
+
+    def _grant_next_locked(self) -> None:
+        while self._queue and len(self._running) < self.max_in_flight:
+            nxt = self._queue.popleft()
+            nxt.state = "granted"
+            self._running.add(nxt)
+            if nxt.future is not None and nxt.loop is not None:
+                nxt.loop.call_soon_threadsafe(_resolve, nxt.future)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
