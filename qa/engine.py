@@ -7,6 +7,7 @@ fresh, and what happens if not" is decided in one place.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from qa.config import Settings
@@ -51,6 +52,7 @@ def open_engine(
     rebuild: bool | None = None,
     embedder: Embedder | None = None,
     progress: bool = False,
+    on_progress: Callable[[str], None] | None = None,
 ) -> Engine:
     """Load model and index; rebuild a missing, stale or broken index when allowed.
 
@@ -68,6 +70,6 @@ def open_engine(
             raise
         reason = "stale" if isinstance(exc, IndexStaleError) else "missing or unreadable"
         log.warning("index %s (%s); rebuilding", reason, exc.detail)
-        build_index(settings, embedder, progress=progress)
+        build_index(settings, embedder, progress=progress, on_progress=on_progress)
         index = load_index(settings.index_dir, expected)
     return Engine(settings, embedder, index, HybridRetriever(index, embedder, settings))

@@ -45,7 +45,7 @@ class Lexicon:
         self.df: Memo[str, int] = Memo(self._df, 8192)  # per lexicon: freed with it on reload
         self.sentences = [normalize_query(s).lower() for s in sentences]
         self.text = "\n".join(self.sentences)
-        self.spelled = pinyin_of(self.text)
+        self.spelled = pinyin_of.__wrapped__(self.text)  # not cached: a reload must not keep old corpora
         self.glossary = Glossary(sentences)
 
     def subject_words(self, words: list[str], share: float) -> frozenset[str]:

@@ -41,6 +41,10 @@ class ClientGoneError(QAError):
     status_code = 499
 
 
+class ShuttingDownError(OverloadedError):
+    """The server is stopping (SIGTERM) and the grace ran out, or it takes no new questions."""
+
+
 class Ticket:
     """One admitted question: waiting for a slot, then running, then done (or dropped)."""
 
@@ -82,6 +86,9 @@ class QuestionGuard:
         self._queue: deque[Ticket] = deque()
         self._running: set[Ticket] = set()
         self._threads: anyio.CapacityLimiter | None = None
+        self.draining = False  # SIGTERM: no new questions; those in the house finish within the grace
+        self.expired = False  # the grace is over: what still waits or runs ends with a 503
+        self._scopes: set[anyio.CancelScope] = set()
 
     @property
     def in_flight(self) -> int:
@@ -105,16 +112,30 @@ class QuestionGuard:
         if len(self._running) < self.max_in_flight and ahead == 0:
             return 0.0
         now = self.clock()
-        oldest = max((now - t.started for t in self._running if t.started), default=0.0)
+        oldest = max((now - t.started for t in self._running if t.state == "running"), default=0.0)
         service = max(self.service_s or 0.0, oldest)
         return service * (ahead + 1) / self.max_in_flight
 
+    def begin_drain(self, grace_s: float) -> None:
+        """From the event loop, when shutdown starts: refuse new questions, and end the ones
+        still waiting or running ``grace_s`` from now with a 503 (ShuttingDownError), before
+        the server's own grace cancels them into a bare 500 or a cut stream."""
+        self.draining = True
+        asyncio.get_running_loop().call_later(max(0.0, grace_s), self._expire)
+
+    def _expire(self) -> None:
+        self.expired = True
+        for scope in list(self._scopes):
+            scope.cancel()
+
     def reserve(self) -> Ticket:
         """Admit one question into the queue now, or raise OverloadedError (503) at once."""
+        if self.draining:
+            raise ShuttingDownError("the server is shutting down; retry on another instance", retry_after=5)
         ticket = Ticket(self)
         with self._lock:
             wait = self._expected_wait_locked()
-            if wait > self.max_wait_s or len(self._queue) >= MAX_QUEUE:
+            if (wait > 0 and wait >= self.max_wait_s) or len(self._queue) >= MAX_QUEUE:
                 service = max(self.service_s or 0.0, 0.1)
                 retry = max(1.0, wait - self.max_wait_s + service)
                 raise OverloadedError(
@@ -160,28 +181,39 @@ class QuestionGuard:
         ``ticket`` was reserved), all within the time limit; ``disconnected`` is polled while
         queued so that a client that went away leaves the queue."""
         ticket = ticket or self.reserve()
+        scope = anyio.CancelScope()
+        self._scopes.add(scope)
         try:
-            with anyio.fail_after(self.timeout_s):
-                await self._wait_for_slot(ticket, disconnected)
-                with self._lock:
-                    if ticket.state != "granted":
-                        raise RuntimeError("abandoned before it started")
-                    ticket.state = "running"
-                    ticket.started = self.clock()
-                if self._threads is None:
-                    # Room for abandoned threads still finishing beside the slots' own.
-                    self._threads = anyio.CapacityLimiter(2 * self.max_in_flight)
-                began = time.perf_counter()
-                result = await anyio.to_thread.run_sync(
-                    fn, *args, abandon_on_cancel=True, limiter=self._threads
-                )
-                self._measured(time.perf_counter() - began)
-                return result
+            with scope:
+                if self.expired:
+                    scope.cancel()
+                with anyio.fail_after(self.timeout_s):
+                    await self._wait_for_slot(ticket, disconnected)
+                    with self._lock:
+                        if ticket.state != "granted":
+                            raise RuntimeError("abandoned before it started")
+                        ticket.state = "running"
+                        ticket.started = self.clock()
+                    if self._threads is None:
+                        # Room for abandoned threads still finishing beside the slots' own.
+                        self._threads = anyio.CapacityLimiter(2 * self.max_in_flight)
+                    began = time.perf_counter()
+                    result = await anyio.to_thread.run_sync(
+                        fn, *args, abandon_on_cancel=True, limiter=self._threads
+                    )
+                    self._measured(time.perf_counter() - began)
+                    return result
+            raise ShuttingDownError(
+                "the server is shutting down and its grace (QA_SHUTDOWN_GRACE_S) ran out before the "
+                "answer was ready; ask again",
+                retry_after=5,
+            )
         except TimeoutError as exc:
             raise RequestTimeoutError(
                 f"the answer took longer than {self.timeout_s:g} s (QA_REQUEST_TIMEOUT_S)"
             ) from exc
         finally:
+            self._scopes.discard(scope)
             self._finish(ticket)
 
     def _measured(self, seconds: float) -> None:

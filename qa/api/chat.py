@@ -42,6 +42,7 @@ from qa.api.chat_models import (
     StreamAskRequest,
     Usage,
 )
+from qa.api.drain import stream_grace_s
 from qa.api.limits import LIMIT_RESPONSES, QuestionGuard, Ticket, get_guard
 from qa.api.routes import get_state
 from qa.api.state import ServiceState
@@ -102,8 +103,16 @@ class _ReservedStream(EventSourceResponse):
     started; the slot is given back here if the stream ends before the answer began (the client
     went away first), otherwise by the answer's worker thread when it ends."""
 
-    def __init__(self, events: AsyncIterator[ServerSentEvent], ticket: Ticket) -> None:
-        super().__init__(events, headers=SSE_HEADERS, ping=PING_SECONDS, sep="\n")
+    def __init__(self, events: AsyncIterator[ServerSentEvent], ticket: Ticket, grace_s: float) -> None:
+        # sse-starlette would close the stream at once on shutdown; the guard ends an unfinished
+        # answer with an error event before this grace is over (qa.api.drain).
+        super().__init__(
+            events,
+            headers=SSE_HEADERS,
+            ping=PING_SECONDS,
+            sep="\n",
+            shutdown_grace_period=stream_grace_s(grace_s),
+        )
         self.ticket = ticket
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -156,7 +165,7 @@ async def ask_stream(
             yield ServerSentEvent(DeltaEvent(text=piece).model_dump_json(), event="delta")
         yield ServerSentEvent(response.model_dump_json(), event="done")
 
-    return _ReservedStream(events(), ticket)
+    return _ReservedStream(events(), ticket, state.settings.shutdown_grace_s)
 
 
 @router.get("/v1/models", response_model=ModelList, tags=["openai"])
@@ -266,4 +275,4 @@ async def chat_completions(
             yield ServerSentEvent(usage.model_dump_json())
         yield ServerSentEvent("[DONE]")
 
-    return _ReservedStream(events(), ticket)
+    return _ReservedStream(events(), ticket, state.settings.shutdown_grace_s)

@@ -25,6 +25,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         settings.max_in_flight, settings.request_timeout_s, settings.max_wait_ms / 1000
     )
     app.state.qa_budget = QuestionBudget(settings.max_question_tokens)
+    app.state.qa_keys_required = bool(keys)
     app.state.qa_rate_limiter = RateLimiter(settings.rate_limit_per_min, settings.rate_limit_burst)
     app.include_router(admin_router)
     document_security(app, keys_required=bool(keys))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
@@ -54,12 +54,29 @@ def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=Ready, tags=["ops"], responses={503: {"model": Ready}})
-def readyz(state: Annotated[ServiceState, Depends(get_state)]) -> Ready | JSONResponse:
-    """Ready: model and index are loaded; includes the index manifest."""
-    if state.engine is None:
-        body = Ready(status="error" if state.error else "loading", detail=state.error)
-        return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
-    return Ready(status="ready", manifest=state.engine.index.manifest.model_dump())
+def readyz(state: Annotated[ServiceState, Depends(get_state)], request: Request) -> Ready | JSONResponse:
+    """Ready or not: `ready` (200); `loading`, `building` (the index, at start, with its current
+    step) or `error` (503). Public, so it says no more: why loading failed is in `detail` only for
+    a request with an API key (or when no keys are set); the manifest is at `/manifest`."""
+    status = state.status
+    if status == "ready":
+        return Ready(status="ready")
+    detail = state.progress if status == "building" else None
+    if status == "error" and _may_see_internals(request):
+        detail = state.error
+    body = Ready(status=status, detail=detail)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=503, headers={"Retry-After": "5"})
+
+
+def _may_see_internals(request: Request) -> bool:
+    return bool(getattr(request.state, "key_id", None)) or not request.app.state.qa_keys_required
+
+
+@router.get("/manifest", tags=["ops"], responses={503: {"description": "Still loading."}})
+def manifest(engine: Annotated[Engine, Depends(get_engine)]) -> dict[str, Any]:
+    """The serving index's manifest: build id, corpus files, model, library versions (behind
+    the API key when keys are set: it names paths and versions)."""
+    return engine.index.manifest.model_dump()
 
 
 @router.get("/documents", response_model=list[DocumentSummary], tags=["corpus"])

@@ -37,6 +37,7 @@ class ServerThread:
         options.update(log_level="warning", access_log=False, timeout_graceful_shutdown=10)
         config = uvicorn.Config(app, **options)
         self.server = uvicorn.Server(config)
+        app.state.qa_server = self.server  # qa.api.drain watches it for the shutdown
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     @property
