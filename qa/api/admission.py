@@ -48,12 +48,19 @@ class ShuttingDownError(OverloadedError):
 class Ticket:
     """One admitted question: waiting for a slot, then running, then done (or dropped)."""
 
-    def __init__(self, guard: QuestionGuard) -> None:
+    def __init__(self, guard: QuestionGuard, heavy: bool = False) -> None:
         self._guard = guard
+        self.heavy = heavy
         self.state = "queued"  # -> "granted" -> "running" -> "done"; or -> "dropped"
         self.future: asyncio.Future[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.admitted = guard.clock()
         self.started = 0.0
+
+    @property
+    def waited_s(self) -> float:
+        """Time from admission to a slot (so far, while still queued)."""
+        return (self.started or self._guard.clock()) - self.admitted
 
     def drop_if_unstarted(self) -> None:
         """Leave the queue (or give back a slot granted but never used); no-op once running."""
@@ -128,11 +135,14 @@ class QuestionGuard:
         for scope in list(self._scopes):
             scope.cancel()
 
-    def reserve(self) -> Ticket:
-        """Admit one question into the queue now, or raise OverloadedError (503) at once."""
+    def reserve(self, heavy: bool = False) -> Ticket:
+        """Admit one question into the queue now, or raise OverloadedError (503) at once.
+
+        ``heavy`` (a long question, qa.api.budget) may hold at most half the slots, so short
+        questions always find one: heavy ones wait for each other, not the others for them."""
         if self.draining:
             raise ShuttingDownError("the server is shutting down; retry on another instance", retry_after=5)
-        ticket = Ticket(self)
+        ticket = Ticket(self, heavy)
         with self._lock:
             wait = self._expected_wait_locked()
             if (wait > 0 and wait >= self.max_wait_s) or len(self._queue) >= MAX_QUEUE:
@@ -144,11 +154,8 @@ class QuestionGuard:
                     f"retry in {math.ceil(retry)} s",
                     retry_after=retry,
                 )
-            if len(self._running) < self.max_in_flight and not self._queue:
-                ticket.state = "granted"
-                self._running.add(ticket)
-            else:
-                self._queue.append(ticket)
+            self._queue.append(ticket)
+            self._grant_next_locked()
         return ticket
 
     async def _wait_for_slot(
@@ -243,10 +250,19 @@ class QuestionGuard:
                 self._finish_locked(ticket)
 
     def _grant_next_locked(self) -> None:
-        while self._queue and len(self._running) < self.max_in_flight:
-            nxt = self._queue.popleft()
+        """Free slots go to the queue in order, skipping heavy questions while half the slots
+        already run heavy ones."""
+        heavy_slots = max(1, self.max_in_flight // 2)
+        heavy_running = sum(1 for t in self._running if t.heavy)
+        for nxt in list(self._queue):
+            if len(self._running) >= self.max_in_flight:
+                return
+            if nxt.heavy and heavy_running >= heavy_slots:
+                continue
+            self._queue.remove(nxt)
             nxt.state = "granted"
             self._running.add(nxt)
+            heavy_running += nxt.heavy
             if nxt.future is not None and nxt.loop is not None:
                 nxt.loop.call_soon_threadsafe(_resolve, nxt.future)
 

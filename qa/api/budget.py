@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import Request
 
 from qa.answer.followup import resolve_conversation
+from qa.batching import LIGHT_TOKENS
 from qa.errors import InvalidInputError
 from qa.tokens import TokenCounter
 
@@ -37,11 +38,12 @@ class QuestionBudget:
                 self._counter = (embedder, TokenCounter.for_embedder(embedder))
             return self._counter[1]
 
-    def check_question(self, embedder: Any, question: str) -> None:
-        self.check_conversation(embedder, [question])
+    def check_question(self, embedder: Any, question: str) -> bool:
+        return self.check_conversation(embedder, [question])
 
-    def check_conversation(self, embedder: Any, questions: list[str]) -> None:
-        """Each turn (the last is the question), then the question(s) it resolves to."""
+    def check_conversation(self, embedder: Any, questions: list[str]) -> bool:
+        """Each turn (the last is the question), then the question(s) it resolves to; True when
+        what will be embedded is long (a heavy question for admission: qa.api.admission)."""
         counter = self.counter(embedder)
         counts = counter.counts(questions)
         for n, (text, tokens) in enumerate(zip(questions, counts, strict=True)):
@@ -50,14 +52,16 @@ class QuestionBudget:
                 what = "the question" if n == earlier else f"earlier question {n + 1} of {earlier}"
                 raise InvalidInputError(self._too_long(what, tokens, len(text)))
         if len(questions) < 2:
-            return
+            return counts[-1] > LIGHT_TOKENS
         resolution = resolve_conversation(questions)
-        for text, tokens in zip(resolution.candidates, counter.counts(resolution.candidates), strict=True):
+        resolved = counter.counts(resolution.candidates)
+        for text, tokens in zip(resolution.candidates, resolved, strict=True):
             if tokens > self.max_tokens:
                 raise InvalidInputError(
                     f"the follow-up resolves to a question of {tokens} tokens ({len(text)} characters), "
                     f"over the limit of {self.max_tokens} (QA_MAX_QUESTION_TOKENS): ask it as a new question"
                 )
+        return max(resolved) > LIGHT_TOKENS
 
     def _too_long(self, what: str, tokens: int, chars: int) -> str:
         return (

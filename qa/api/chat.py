@@ -141,8 +141,8 @@ async def ask_stream(
     follow-ups."""
     engine, answerer = state.require()
     questions = [*body.history, body.question]
-    budget.check_conversation(engine.embedder, questions)  # 422 before the stream, like /ask
-    ticket = guard.reserve()  # busy: 503 + Retry-After now, not an error event after a 200
+    heavy = budget.check_conversation(engine.embedder, questions)  # 422 before the stream, like /ask
+    ticket = guard.reserve(heavy)  # busy: 503 + Retry-After now, not an error event after a 200
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         try:
@@ -207,10 +207,13 @@ async def chat_completions(
     created = int(time.time())
     fingerprint = engine.index.manifest.build_id  # the build that answers, read once
     questions = body.user_questions()
-    budget.check_conversation(engine.embedder, questions)
+    heavy = budget.check_conversation(engine.embedder, questions)
 
     if not body.stream:
-        _, response = await _answer(guard, answerer, questions, body.top_k, body.mode, request=request)
+        ticket = guard.reserve(heavy)
+        _, response = await _answer(
+            guard, answerer, questions, body.top_k, body.mode, ticket=ticket, request=request
+        )
         return ChatCompletion(
             id=completion_id,
             created=created,
@@ -241,7 +244,7 @@ async def chat_completions(
             data["short_answer"] = cited.short_answer
         return json.dumps(data, ensure_ascii=False)
 
-    ticket = guard.reserve()  # busy: 503 + Retry-After now, not an error frame after a 200
+    ticket = guard.reserve(heavy)  # busy: 503 + Retry-After now, not an error frame after a 200
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         yield ServerSentEvent(chunk(Delta(role="assistant", content="")))

@@ -142,7 +142,7 @@ SWITCH_INTERVAL_S = 0.001
 
 
 def tune_interpreter() -> None:
-    """For the server process: a 1 ms GIL switch interval instead of 5 ms.
+    """For the server process: a 1 ms GIL switch interval instead of 5 ms, and few malloc arenas.
 
     The event loop shares the GIL with the answer threads; each time it returns from a socket
     call it waits up to one interval for the GIL. At 5 ms a 503 for a busy service took a median
@@ -150,6 +150,25 @@ def tune_interpreter() -> None:
     at once instead of after the queue of events ahead of it.
     """
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    limit_malloc_arenas()
+
+
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+MALLOC_ARENAS = 2
+
+
+def limit_malloc_arenas() -> None:
+    """At most two glibc malloc arenas (like MALLOC_ARENA_MAX=2), for threads started from now on.
+
+    glibc gives threads their own arenas (up to 8 per core) and keeps their freed memory: under
+    worst-case questions the server's RSS ended 102 MB above where it began with the default
+    (871 -> 973 MB, make loadtest --hostile, 30 s) and 79 MB with MALLOC_ARENA_MAX=2 (869 -> 948).
+    """
+    import contextlib
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, MALLOC_ARENAS)
 
 
 def get_guard(request: Request) -> QuestionGuard:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from qa.api.budget import QuestionBudget, get_budget
@@ -38,13 +38,18 @@ async def ask(
     guard: Annotated[QuestionGuard, Depends(get_guard)],
     budget: Annotated[QuestionBudget, Depends(get_budget)],
     request: Request,
+    response: Response,
 ) -> AskResponse:
     """Answer a question with exact quotes from the report, or refuse when it does not say.
-    A question over `QA_MAX_QUESTION_TOKENS` tokens gets 422; a busy service 503 at once."""
+    A question over `QA_MAX_QUESTION_TOKENS` tokens gets 422; a busy service 503 at once.
+    `Server-Timing: queue;dur=<ms>` says how long the question waited for a worker slot."""
     engine, answerer = state.require()
-    budget.check_question(engine.embedder, body.question)
+    heavy = budget.check_question(engine.embedder, body.question)
+    ticket = guard.reserve(heavy)
     args = (body.question, body.top_k, body.mode, body.debug)
-    return await guard.run(answerer.answer, *args, disconnected=request.is_disconnected)
+    answer = await guard.run(answerer.answer, *args, ticket=ticket, disconnected=request.is_disconnected)
+    response.headers["Server-Timing"] = f"queue;dur={ticket.waited_s * 1000:.1f}"
+    return answer
 
 
 @router.get("/healthz", response_model=Health, tags=["ops"])

@@ -51,6 +51,8 @@ async def search(
     Embedding the question is the same CPU work as in ``/ask``, so it shares the same
     queue, token budget and time limit."""
     engine, _ = state.require()
-    budget.check_question(engine.embedder, body.question)
-    retrieval = await guard.run(engine.retriever.retrieve, body.question, body.top_k, body.mode)
+    ticket = guard.reserve(budget.check_question(engine.embedder, body.question))
+    retrieval = await guard.run(
+        engine.retriever.retrieve, body.question, body.top_k, body.mode, ticket=ticket
+    )
     return SearchResponse(hits=retrieval.hits)

@@ -183,3 +183,17 @@ def test_drain_refuses_new_questions_and_ends_unfinished_ones_with_503_after_the
         release.set()
 
     asyncio.run(scenario())
+
+
+def test_heavy_questions_hold_at_most_half_the_slots():
+    """Short questions always find a slot: long ones queue behind each other, not before them."""
+    guard = QuestionGuard(max_in_flight=2, timeout_s=30, max_wait_s=60)
+    guard.service_s = 0.1
+    first = guard.reserve(heavy=True)
+    second = guard.reserve(heavy=True)
+    assert first.state == "granted" and second.state == "queued"  # one of two slots for heavy ones
+    light = guard.reserve()
+    assert light.state == "granted"  # went past the queued heavy question
+    light.drop_if_unstarted()
+    first.drop_if_unstarted()
+    assert second.state == "granted"
