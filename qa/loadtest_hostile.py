@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, Field
 
-from qa.loadtest import percentiles
+from qa.loadtest import percentiles, queue_wait_ms, run_clients
 
 RARE = "𠀀"  # outside the vocabulary: four byte-tokens each
 NORMAL_P99_MS = 2000.0
@@ -35,6 +35,10 @@ class HostileReport(BaseModel):
     phases: list[int] = Field(description="Concurrent hostile clients in each half of the run.")
     normal_statuses: dict[str, int]
     normal_latency_ms: dict[str, float]
+    normal_queue_wait_ms: dict[str, float] = Field(description="Server-Timing queue wait of its answers.")
+    baseline_latency_ms: dict[str, float] = Field(
+        description="The normal client alone just before (same machine, same moment): what the CPU allows."
+    )
     hostile_statuses: dict[str, int]
     five_xx: int = Field(description="5xx responses, normal and hostile (a 503 'busy' included).")
     lost: int
@@ -74,9 +78,9 @@ def rss_mb(pid: int | None) -> int | None:
 
 async def _run(
     url: str, questions: list[str], seconds: float, api_key: str | None
-) -> tuple[list[tuple[int | None, float]], Counter[str]]:
+) -> tuple[list[tuple[int | None, float, float | None]], Counter[str]]:
     headers = {"X-API-Key": api_key} if api_key else {}
-    normal: list[tuple[int | None, float]] = []
+    normal: list[tuple[int | None, float, float | None]] = []
     hostile: Counter[str] = Counter()
     began = time.monotonic()
     end = began + seconds
@@ -88,9 +92,10 @@ async def _run(
                 sent = time.monotonic()
                 try:
                     r = await http.post("/ask", json={"question": f"{questions[n % len(questions)]} ({n})"})
-                    normal.append((r.status_code, time.monotonic() - sent))
+                    wait = queue_wait_ms(r.headers.get("server-timing"))
+                    normal.append((r.status_code, time.monotonic() - sent, wait))
                 except httpx.HTTPError:
-                    normal.append((None, time.monotonic() - sent))
+                    normal.append((None, time.monotonic() - sent, None))
                 n += 1
 
         async def hostile_client(k: int, until: float) -> None:
@@ -119,17 +124,20 @@ async def _run(
 def run_hostile(
     url: str, questions: list[str], seconds: float, *, api_key: str | None, pid: int | None
 ) -> HostileReport:
-    """Warm up, note RSS, run the phases, let the server settle, note RSS again."""
+    """Warm up, note RSS, time the normal client alone (the baseline), run the phases, let the
+    server settle, note RSS again."""
     headers = {"X-API-Key": api_key} if api_key else {}
     for question in questions[:3]:
         httpx.post(f"{url}/ask", json={"question": question}, headers=headers, timeout=120)
     before = rss_mb(pid)
+    alone = run_clients(url, questions, 1, min(10.0, seconds / 3), api_key=api_key, timeout=120, unique=True)
+    baseline, _ = asyncio.run(alone)
     print(f"hostile: {' then '.join(map(str, PHASES))} worst-case clients beside a normal one, {seconds:g}s")
     normal, hostile = asyncio.run(_run(url, questions, seconds, api_key))
     time.sleep(2)
     after = rss_mb(pid)
-    normal_statuses = Counter("lost" if s is None else str(s) for s, _ in normal)
-    latency = percentiles([t for s, t in normal if s == 200])
+    normal_statuses = Counter("lost" if s is None else str(s) for s, _, _ in normal)
+    latency = percentiles([t for s, t, _ in normal if s == 200])
     five_xx = sum(n for code, n in (normal_statuses + hostile).items() if code.startswith("5"))
     lost = normal_statuses.get("lost", 0) + hostile.get("lost", 0)
     checks = {
@@ -146,6 +154,8 @@ def run_hostile(
         phases=list(PHASES),
         normal_statuses=dict(sorted(normal_statuses.items())),
         normal_latency_ms=latency,
+        normal_queue_wait_ms=percentiles([w / 1000 for s, _, w in normal if s == 200 and w is not None]),
+        baseline_latency_ms=percentiles([b.seconds for b in baseline if b.status == 200]),
         hostile_statuses=dict(sorted(hostile.items())),
         five_xx=five_xx,
         lost=lost,

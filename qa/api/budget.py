@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import anyio
 from fastapi import Request
 
 from qa.answer.followup import resolve_conversation
@@ -45,14 +46,15 @@ class QuestionBudget:
         """Each turn (the last is the question), then the question(s) it resolves to; True when
         what will be embedded is long (a heavy question for admission: qa.api.admission)."""
         counter = self.counter(embedder)
-        counts = counter.counts(questions)
-        for n, (text, tokens) in enumerate(zip(questions, counts, strict=True)):
+        earlier = len(questions) - 1
+        counts = {}
+        for n in range(earlier, -1, -1):  # the question first, one at a time: a refusal costs little
+            tokens = counts[n] = counter.count(questions[n])
             if tokens > self.max_tokens:
-                earlier = len(questions) - 1
                 what = "the question" if n == earlier else f"earlier question {n + 1} of {earlier}"
-                raise InvalidInputError(self._too_long(what, tokens, len(text)))
+                raise InvalidInputError(self._too_long(what, tokens, len(questions[n])))
         if len(questions) < 2:
-            return counts[-1] > LIGHT_TOKENS
+            return counts[earlier] > LIGHT_TOKENS
         resolution = resolve_conversation(questions)
         resolved = counter.counts(resolution.candidates)
         for text, tokens in zip(resolution.candidates, resolved, strict=True):
@@ -68,6 +70,12 @@ class QuestionBudget:
             f"{what} is {tokens} tokens long ({chars} characters), over the limit of {self.max_tokens} "
             f"tokens (QA_MAX_QUESTION_TOKENS); rare characters count up to 4 tokens each: shorten it"
         )
+
+
+async def check_off_loop(budget: QuestionBudget, embedder: Any, questions: list[str]) -> bool:
+    """``check_conversation`` in a worker thread: tokenizing 20 long history entries (or loading
+    the tokenizer with the encoder, on the first question) must not stall the event loop."""
+    return await anyio.to_thread.run_sync(budget.check_conversation, embedder, questions)
 
 
 def get_budget(request: Request) -> QuestionBudget:

@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from qa.answer.followup import Resolution
 from qa.answer.pipeline import Answerer, answer_turn
-from qa.api.budget import QuestionBudget, get_budget
+from qa.api.budget import QuestionBudget, check_off_loop, get_budget
 from qa.api.chat_models import (
     MODEL_ID,
     AssistantMessage,
@@ -141,7 +141,7 @@ async def ask_stream(
     follow-ups."""
     engine, answerer = state.require()
     questions = [*body.history, body.question]
-    heavy = budget.check_conversation(engine.embedder, questions)  # 422 before the stream, like /ask
+    heavy = await check_off_loop(budget, engine.embedder, questions)  # 422 before the stream, like /ask
     ticket = guard.reserve(heavy)  # busy: 503 + Retry-After now, not an error event after a 200
 
     async def events() -> AsyncIterator[ServerSentEvent]:
@@ -207,7 +207,7 @@ async def chat_completions(
     created = int(time.time())
     fingerprint = engine.index.manifest.build_id  # the build that answers, read once
     questions = body.user_questions()
-    heavy = budget.check_conversation(engine.embedder, questions)
+    heavy = await check_off_loop(budget, engine.embedder, questions)
 
     if not body.stream:
         ticket = guard.reserve(heavy)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from qa.api.budget import QuestionBudget, get_budget
+from qa.api.budget import QuestionBudget, check_off_loop, get_budget
 from qa.api.limits import LIMIT_RESPONSES, QuestionGuard, get_guard
 from qa.api.models import (
     ASK_EXAMPLES,
@@ -44,7 +44,7 @@ async def ask(
     A question over `QA_MAX_QUESTION_TOKENS` tokens gets 422; a busy service 503 at once.
     `Server-Timing: queue;dur=<ms>` says how long the question waited for a worker slot."""
     engine, answerer = state.require()
-    heavy = budget.check_question(engine.embedder, body.question)
+    heavy = await check_off_loop(budget, engine.embedder, [body.question])
     ticket = guard.reserve(heavy)
     args = (body.question, body.top_k, body.mode, body.debug)
     answer = await guard.run(answerer.answer, *args, ticket=ticket, disconnected=request.is_disconnected)
@@ -58,7 +58,13 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Ready, tags=["ops"], responses={503: {"model": Ready}})
+@router.get(
+    "/readyz",
+    response_model=Ready,
+    response_model_exclude_none=True,
+    tags=["ops"],
+    responses={503: {"model": Ready}},
+)
 def readyz(state: Annotated[ServiceState, Depends(get_state)], request: Request) -> Ready | JSONResponse:
     """Ready or not: `ready` (200); `loading`, `building` (the index, at start, with its current
     step) or `error` (503). Public, so it says no more: why loading failed is in `detail` only for

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field
 
-from qa.api.budget import QuestionBudget, get_budget
+from qa.api.budget import QuestionBudget, check_off_loop, get_budget
 from qa.api.limits import LIMIT_RESPONSES, QuestionGuard, get_guard
 from qa.api.models import AskRequest
 from qa.api.routes import get_state
@@ -51,7 +51,7 @@ async def search(
     Embedding the question is the same CPU work as in ``/ask``, so it shares the same
     queue, token budget and time limit."""
     engine, _ = state.require()
-    ticket = guard.reserve(budget.check_question(engine.embedder, body.question))
+    ticket = guard.reserve(await check_off_loop(budget, engine.embedder, [body.question]))
     retrieval = await guard.run(
         engine.retriever.retrieve, body.question, body.top_k, body.mode, ticket=ticket
     )

@@ -197,3 +197,56 @@ def test_heavy_questions_hold_at_most_half_the_slots():
     light.drop_if_unstarted()
     first.drop_if_unstarted()
     assert second.state == "granted"
+
+
+# --- over HTTP, with a stand-in answerer (no model) -----------------------------------------------
+
+
+class QuickAnswerer:
+    """Takes 50 ms a question, like a short answer on a fast machine."""
+
+    def answer(self, question: str, top_k: int = 5, mode=None, debug: bool = False):  # type: ignore[no-untyped-def]
+        from qa.schemas import AskResponse
+
+        time.sleep(0.05)
+        return AskResponse(question=question, answer="答案。", found=True, language="zh", citations=[])
+
+
+def test_more_clients_than_slots_wait_instead_of_getting_503():
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    from apihelpers import held_server
+
+    with held_server(QuickAnswerer(), max_in_flight=1) as server, httpx.Client(timeout=60) as client:
+
+        def ask(n: int) -> httpx.Response:
+            return client.post(f"{server.url}/ask", json={"question": f"问题{n}"})
+
+        with ThreadPoolExecutor(12) as pool:
+            responses = list(pool.map(ask, range(12)))
+    assert [r.status_code for r in responses] == [200] * 12
+    waits = [float(r.headers["server-timing"].split("dur=")[1]) for r in responses]
+    assert max(waits) > 0  # some really queued
+
+
+def test_a_client_that_disconnects_while_queued_leaves_the_queue():
+    import httpx
+    from apihelpers import HeldAnswerer, held_server
+
+    answerer = HeldAnswerer()
+    with held_server(answerer, max_in_flight=1) as server, httpx.Client(timeout=60) as client:
+        guard = server.app.state.qa_guard
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            held = pool.submit(client.post, f"{server.url}/ask", json={"question": "第一个"})
+            assert answerer.started.wait(30)
+            with pytest.raises(httpx.ReadTimeout):
+                httpx.post(f"{server.url}/ask", json={"question": "第二个"}, timeout=1.0)  # gives up
+            deadline = time.monotonic() + 10
+            while guard.queued:
+                assert time.monotonic() < deadline, "the abandoned question stayed queued"
+                time.sleep(0.05)
+            answerer.release.set()
+            assert held.result().status_code == 200

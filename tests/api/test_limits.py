@@ -7,18 +7,14 @@ tests run the real service on a loopback port with the real model and report.
 from __future__ import annotations
 
 import concurrent.futures
-import threading
 import time
-from types import SimpleNamespace
 
 import httpx
 import pytest
-from apihelpers import ServerThread
+from apihelpers import HeldAnswerer, held_server, unloaded_server
 
 from qa.api.limits import QuestionGuard, RateLimiter, TokenBucket
-from qa.config import SearchMode, Settings
 from qa.errors import RateLimitedError
-from qa.schemas import AskResponse
 
 QUESTION = "重庆和成都两地直联带宽达到多少?"
 
@@ -91,30 +87,6 @@ def test_rate_limiter_forgets_the_oldest_clients_beyond_its_bound():
 # --- over HTTP, with a stand-in answerer (no model) -----------------------------------------------
 
 
-class HeldAnswerer:
-    """Answers only once released, so that a test can keep the service's slots busy."""
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-
-    def answer(
-        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
-    ) -> AskResponse:
-        assert self.release.wait(60), "never released"
-        return AskResponse(question=question, answer="答案。", found=True, language="zh", citations=[])
-
-
-def held_server(answerer: HeldAnswerer, **overrides: object) -> ServerThread:
-    from qa.api import create_app
-    from qa.api.state import Live, ServiceState
-
-    settings = Settings(_env_file=None, **{"rate_limit_per_min": 0, **overrides})
-    engine = SimpleNamespace(index=SimpleNamespace(manifest=SimpleNamespace(build_id="held")), embedder=None)
-    state = ServiceState(settings, live=Live(engine, answerer))
-    state.ready.set()
-    return ServerThread(create_app(settings, state=state), settings)
-
-
 STREAMS = [
     ("/ask/stream", {"question": QUESTION}),
     ("/v1/chat/completions", {"messages": [{"role": "user", "content": QUESTION}], "stream": True}),
@@ -152,17 +124,6 @@ def test_streams_answer_503_with_retry_after_before_they_start_when_busy():
             r = client.post(f"{server.url}{route}", json=body)
             assert r.status_code == 200 and last in r.text, (route, r.text)
         _wait_in_flight(guard, 0)
-
-
-def unloaded_server(**overrides: object) -> ServerThread:
-    """A server whose model never loads: every route but the probes is 503, after the limiter."""
-    from qa.api import create_app
-    from qa.api.state import ServiceState
-
-    settings = Settings(_env_file=None, **overrides)
-    state = ServiceState(settings, error="not loaded (test)")
-    state.ready.set()
-    return ServerThread(create_app(settings, state=state), settings)
 
 
 def test_a_forged_x_forwarded_for_gets_no_fresh_rate_limit_bucket():
