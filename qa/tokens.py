@@ -16,9 +16,13 @@ from typing import Any
 class TokenCounter:
     """``counts(texts)`` → tokens of each text (no prompt, no special tokens)."""
 
-    def __init__(self, count: Callable[[list[str]], list[int]], exact: bool) -> None:
+    def __init__(self, count: Callable[[list[str]], list[int]], exact: bool, cap: int | None = None) -> None:
         self._count = count
         self.exact = exact
+        self.cap = cap  # counts are truncated here (the encoder's own limit): "at least" this many
+
+    def describe(self, tokens: int) -> str:
+        return f"at least {tokens}" if self.cap is not None and tokens >= self.cap else str(tokens)
 
     def counts(self, texts: list[str]) -> list[int]:
         return self._count(texts) if texts else []
@@ -42,7 +46,8 @@ class TokenCounter:
                 # it read as the limit, still far past any budget.
                 return [len(e.ids) for e in fast.encode_batch(texts, add_special_tokens=False)]
 
-            return cls(count_fast, exact=True)
+            truncation = getattr(fast, "truncation", None) or {}
+            return cls(count_fast, exact=True, cap=truncation.get("max_length"))
         model = getattr(inner, "_model", None)  # qa.embed.SentenceTransformerEmbedder
         hf = getattr(model, "tokenizer", None)
         if hf is not None:

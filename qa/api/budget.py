@@ -52,7 +52,7 @@ class QuestionBudget:
             tokens = counts[n] = counter.count(questions[n])
             if tokens > self.max_tokens:
                 what = "the question" if n == earlier else f"earlier question {n + 1} of {earlier}"
-                raise InvalidInputError(self._too_long(what, tokens, len(questions[n])))
+                raise InvalidInputError(self._too_long(what, counter.describe(tokens), len(questions[n])))
         if len(questions) < 2:
             return counts[earlier] > LIGHT_TOKENS
         resolution = resolve_conversation(questions)
@@ -60,12 +60,13 @@ class QuestionBudget:
         for text, tokens in zip(resolution.candidates, resolved, strict=True):
             if tokens > self.max_tokens:
                 raise InvalidInputError(
-                    f"the follow-up resolves to a question of {tokens} tokens ({len(text)} characters), "
+                    f"the follow-up resolves to a question of {counter.describe(tokens)} tokens "
+                    f"({len(text)} characters), "
                     f"over the limit of {self.max_tokens} (QA_MAX_QUESTION_TOKENS): ask it as a new question"
                 )
         return max(resolved) > LIGHT_TOKENS
 
-    def _too_long(self, what: str, tokens: int, chars: int) -> str:
+    def _too_long(self, what: str, tokens: str, chars: int) -> str:
         return (
             f"{what} is {tokens} tokens long ({chars} characters), over the limit of {self.max_tokens} "
             f"tokens (QA_MAX_QUESTION_TOKENS); rare characters count up to 4 tokens each: shorten it"

@@ -28,6 +28,7 @@ def gemma_embedder():
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(TOKENIZER))
+    tokenizer.enable_truncation(max_length=2048)  # as qa.embed_onnx.OnnxQueryEncoder sets it
     return SimpleNamespace(inner=SimpleNamespace(encoder=SimpleNamespace(tokenizer=tokenizer)))
 
 
@@ -35,6 +36,7 @@ def test_rare_characters_cost_four_tokens_common_ones_one(gemma_embedder):
     counter = TokenCounter.for_embedder(gemma_embedder)
     assert counter.exact
     rare, common = counter.counts([RARE * 100, "数据中心" * 25])
+    assert counter.cap == 2048
     assert rare == 400 and common <= 100
 
 
@@ -44,6 +46,7 @@ def test_the_worst_question_of_2000_characters_is_refused_by_tokens(gemma_embedd
         budget.check_question(gemma_embedder, RARE * 1999)
     assert err.value.status_code == 422
     assert "QA_MAX_QUESTION_TOKENS" in err.value.detail and "1999 characters" in err.value.detail
+    assert "at least 2048 tokens" in err.value.detail  # the encoder's tokenizer stops counting there
     assert budget.check_question(gemma_embedder, "重庆和成都两地直联带宽达到多少?") is False  # short: light
     assert budget.check_question(gemma_embedder, RARE * 60) is True  # 240 tokens: admitted, heavy
 
