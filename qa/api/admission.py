@@ -32,6 +32,7 @@ from qa.errors import OverloadedError, QAError, RequestTimeoutError
 T = TypeVar("T")
 EWMA_WEIGHT = 0.2  # the last ~5 answers dominate the service-time estimate
 DISCONNECT_POLL_S = 0.25
+STUCK_FACTOR = 2.0
 MAX_QUEUE = 4096  # a hard bound on waiting requests, whatever the estimate says
 
 
@@ -109,8 +110,9 @@ class QuestionGuard:
     def expected_wait(self, ahead: int | None = None) -> float:
         """Seconds a question joining now would wait for a slot: 0 while one is free, else the
         service time × (questions queued ahead + 1) / slots. The service time is the recent
-        average, or the age of the oldest running question when that is longer (a new service,
-        or one stuck on a slow question, is not assumed fast)."""
+        average; before any answer was measured, the age of the oldest running question, and
+        when that question runs far longer than usual (stuck), its age / ``STUCK_FACTOR``: a new
+        service, or one stuck on a slow question, is not assumed fast."""
         with self._lock:
             return self._expected_wait_locked(ahead)
 
@@ -120,7 +122,9 @@ class QuestionGuard:
             return 0.0
         now = self.clock()
         oldest = max((now - t.started for t in self._running if t.state == "running"), default=0.0)
-        service = max(self.service_s or 0.0, oldest)
+        service = self.service_s if self.service_s is not None else oldest
+        if oldest > STUCK_FACTOR * service:  # a question far slower than usual is holding a slot
+            service = oldest / STUCK_FACTOR
         return service * (ahead + 1) / self.max_in_flight
 
     def begin_drain(self, grace_s: float) -> None:

@@ -70,10 +70,13 @@ def test_a_question_running_long_counts_as_the_service_time():
     running = guard.reserve()
     running.state, running.started = "running", 0.0
     now[0] = 0.5
-    guard.reserve()  # 0.5 s expected
+    guard.reserve()  # 0.5 s expected (no measurement yet: the running one's age)
+    guard.service_s = 0.4
+    now[0] = 0.7
+    guard.reserve()  # measured 0.4 s per answer, one ahead: 0.8 s
     now[0] = 5.0
     with pytest.raises(OverloadedError):
-        guard.reserve()
+        guard.reserve()  # stuck for 5 s: 2.5 s per answer
 
 
 def test_time_limit_abandons_the_answer_and_frees_its_slot_at_once():
