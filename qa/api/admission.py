@@ -209,11 +209,11 @@ class QuestionGuard:
                     if self._threads is None:
                         # Room for abandoned threads still finishing beside the slots' own.
                         self._threads = anyio.CapacityLimiter(2 * self.max_in_flight)
-                    began = time.perf_counter()
                     result = await anyio.to_thread.run_sync(
                         fn, *args, abandon_on_cancel=True, limiter=self._threads
                     )
-                    self._measured(time.perf_counter() - began, sharing)
+                    # The slot's whole hold, thread hand-offs and event-loop turns included.
+                    self._measured(self.clock() - ticket.started, sharing)
                     return result
             raise ShuttingDownError(
                 "the server is shutting down and its grace (QA_SHUTDOWN_GRACE_S) ran out before the "
