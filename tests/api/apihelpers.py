@@ -84,6 +84,8 @@ class ServeProcess:
         self.port = free_port()
         self.out_path, self.err_path = tmp / "serve.out", tmp / "serve.err"
         full_env = {k: v for k, v in os.environ.items() if not k.upper().startswith("QA_")}
+        # This checkout's qa, not whichever one the venv's editable install points at (a worktree)
+        full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
         full_env.update(env)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "qa.cli", "serve", "--port", str(self.port)],

@@ -166,8 +166,15 @@ def test_sigterm_finishes_requests_in_flight_and_stops_accepting(served):
     proc, _ = served
     slow_question = "数" * 250  # a long question (250 tokens, within the budget): its embedding takes a while
 
-    def ask(_: int) -> tuple[int, float]:
-        r = httpx.post(f"{proc.url}/ask", json={"question": slow_question}, headers=AUTH, timeout=300)
+    streamed: list[str] = []
+
+    def ask(n: int) -> tuple[int, float]:
+        if n == 3:  # one streamed answer: it must complete too, not be cut at the signal
+            body = {"question": slow_question + "?"}
+            r = httpx.post(f"{proc.url}/ask/stream", json=body, headers=AUTH, timeout=300)
+            streamed.append(r.text)
+        else:
+            r = httpx.post(f"{proc.url}/ask", json={"question": slow_question}, headers=AUTH, timeout=300)
         return r.status_code, time.monotonic()
 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
@@ -187,6 +194,7 @@ def test_sigterm_finishes_requests_in_flight_and_stops_accepting(served):
         refused_at = time.monotonic()
         results = [f.result() for f in futures]
     assert [status for status, _ in results] == [200, 200, 200, 200]
+    assert "event: done" in streamed[0] and "event: error" not in streamed[0]
     assert any(done > signalled for _, done in results)  # they were in flight at SIGTERM
     assert any(done > refused_at for _, done in results)  # new connections refused while they ran
     # uvicorn re-raises SIGTERM once its graceful shutdown is complete
