@@ -86,3 +86,17 @@ def test_a_short_real_run_against_a_busy_server(serve, tmp_path):
     assert sum(report["statuses"].values()) == report["requests"]
     assert report["capacity_per_second"] > 0 and report["goodput_ratio"] is not None
     assert "p99" in report["admitted_wait_ms"]
+
+
+def test_hostile_inputs_fit_the_body_limit_and_the_worst_is_over_any_budget():
+    """Each hostile body is under QA_MAX_BODY_BYTES (a 413 would test nothing), and they carry
+    what they claim: 1,999 rare characters, 20 history entries."""
+    from qa.config import Settings
+    from qa.loadtest_hostile import RARE, hostile_requests
+
+    limit = Settings(_env_file=None).max_body_bytes
+    requests = hostile_requests(7)
+    for path, body in requests:
+        assert len(json.dumps(body, ensure_ascii=False).encode("utf-8")) < limit, path
+    assert requests[0][1]["question"] == RARE * 1999
+    assert len(requests[1][1]["history"]) == 20
