@@ -5,18 +5,12 @@
 ``/readyz``, runs the clients, then stops the server with SIGTERM. ``--url`` targets a server
 already running, on a loopback address only. Each client honours ``Retry-After`` on 503/429.
 
-First one client asks alone (``--capacity-seconds``) to measure the sequential capacity of
-this machine in this run; the report then gives the goodput of the N clients (answers per
-second) as a share of it, and the queue wait of admitted questions (the server's
-``Server-Timing: queue`` header). Questions are made distinct (no answer-cache help) unless
-``--repeat``. ``--hostile`` runs qa.loadtest_hostile instead: worst-case questions beside a
-client asking normal ones.
-
-Bounded in clients, time and request count. Passes (exit 0) when no request was lost, no
-response was a 5xx other than the service's deliberate 503 (busy), none a 4xx other than 429,
-and some were answered. With QA_API_KEYS set, the first key is used unless --api-key is given.
-The report (JSON) has every status with its count, latency percentiles, and the requests lost
-with their errors.
+One client first asks alone (``--capacity-seconds``): this run's sequential capacity, against
+which the N clients' goodput (answers/s) is reported, with the queue wait of answered questions
+(``Server-Timing: queue``). Questions are distinct (no cache help) unless ``--repeat``;
+``--hostile`` runs qa.loadtest_hostile instead. Bounded in clients, time and requests. Passes
+(exit 0) when nothing was lost, no 5xx but the deliberate 503 (busy), no 4xx but 429, and some
+were answered. With QA_API_KEYS set, the first key is used unless --api-key is given.
 """
 
 from __future__ import annotations
@@ -37,7 +31,14 @@ import httpx
 from pydantic import BaseModel, Field
 
 from qa.config import get_settings
-from qa.loadtest_server import check_loopback, free_port, load_questions, start_server, wait_ready
+from qa.loadtest_server import (
+    check_loopback,
+    free_port,
+    load_questions,
+    queue_wait_ms,
+    start_server,
+    wait_ready,
+)
 
 __all__ = ["Sample", "check_loopback", "free_port", "main", "percentiles", "summarize", "wait_ready"]
 
@@ -178,18 +179,6 @@ async def run_clients(
 
         await asyncio.gather(*(client(n) for n in range(clients)))
     return samples, time.monotonic() - began
-
-
-def queue_wait_ms(server_timing: str | None) -> float | None:
-    """The ``queue;dur=12.5`` entry of a Server-Timing header, in ms."""
-    for entry in (server_timing or "").split(","):
-        name, _, params = entry.strip().partition(";")
-        if name == "queue" and params.startswith("dur="):
-            try:
-                return float(params[4:])
-            except ValueError:
-                return None
-    return None
 
 
 def measure_capacity(url: str, questions: list[str], args: argparse.Namespace, api_key: str | None) -> float:

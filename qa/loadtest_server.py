@@ -1,5 +1,6 @@
-"""The load test's side of the server: the questions, the loopback-only guard, and ``qa serve``
-started on a free port and waited for (also used by the API tests to run the real CLI)."""
+"""The load test's side of the server: the questions, the loopback-only guard, ``qa serve``
+started on a free port and waited for (also used by the API tests to run the real CLI), and
+the queue wait the server reports."""
 
 from __future__ import annotations
 
@@ -77,3 +78,15 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, timeout: float, p
             pass
         time.sleep(poll)
     raise SystemExit(f"error: {url} not ready after {timeout:.0f}s")
+
+
+def queue_wait_ms(server_timing: str | None) -> float | None:
+    """The ``queue;dur=12.5`` entry of a Server-Timing header, in ms."""
+    for entry in (server_timing or "").split(","):
+        name, _, params = entry.strip().partition(";")
+        if name == "queue" and params.startswith("dur="):
+            try:
+                return float(params[4:])
+            except ValueError:
+                return None
+    return None

@@ -17,7 +17,7 @@ from typing import Any
 import uvicorn
 
 from qa.config import ROOT, SearchMode, Settings
-from qa.loadtest import free_port, wait_ready
+from qa.loadtest_server import free_port, wait_ready
 from qa.schemas import AskResponse
 
 OPEN = {"rate_limit_per_min": 0}  # most tests send many requests from one address

@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from qa.loadtest import Sample, check_loopback, main, percentiles, queue_wait_ms, summarize
+from qa.loadtest import Sample, main, percentiles, summarize
+from qa.loadtest_server import check_loopback, queue_wait_ms
 
 
 def test_verdict_passes_on_answers_and_deliberate_503s_only():
