@@ -162,7 +162,8 @@ def limit_malloc_arenas() -> None:
 
     glibc gives threads their own arenas (up to 8 per core) and keeps their freed memory: under
     worst-case questions the server's RSS ended 102 MB above where it began with the default
-    (871 -> 973 MB, make loadtest --hostile, 30 s) and 79 MB with MALLOC_ARENA_MAX=2 (869 -> 948).
+    (871 -> 973 MB, make loadtest --hostile, 30 s) and 79 MB with MALLOC_ARENA_MAX=2 (869 -> 948);
+    two single runs on a shared CPU, a hint rather than a controlled comparison.
     """
     import contextlib
     import ctypes
