@@ -60,8 +60,8 @@ eval-external: install
 	$(BIN)/qa eval --dataset $(DATASETS)/cmrc2018_trial.json --limit 60 --holdout 6 --no-progress --cache-dir $(EVAL_CACHE) \
 		--json $(EXTERNAL)/cmrc2018-trial-60.json --html $(EXTERNAL)/cmrc2018-trial-60.html
 
-loadtest: install  # 64 clients for 60 s over loopback (CLIENTS=, SECONDS= to change); see qa/loadtest.py
-	$(BIN)/python -m qa.loadtest --clients $(or $(CLIENTS),64) --seconds $(or $(SECONDS),60)
+loadtest: install  # 64 clients for 60 s over loopback (CLIENTS=, SECONDS= to change; HOSTILE=1: worst-case questions); see qa/loadtest.py
+	$(BIN)/python -m qa.loadtest --clients $(or $(CLIENTS),64) --seconds $(or $(SECONDS),60) $(if $(HOSTILE),--hostile)
 
 bench: install  # under 10 min on 2 cores; writes reports/bench/bench.{json,md}; see qa/bench
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev,bench]'

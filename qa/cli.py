@@ -113,8 +113,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (default: QA_HOST).")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default: QA_PORT).")] = None,
 ) -> None:
-    """Serve the HTTP API; builds the index first when it is missing or stale (QA_REBUILD_ON_START),
-    otherwise refuses to start, saying what to run. SIGTERM finishes requests in flight; SIGHUP
+    """Serve the HTTP API; with QA_REBUILD_ON_START it binds at once and builds a missing or stale
+    index in the background (/readyz says "building"), otherwise it refuses to start, saying what
+    to run. SIGTERM finishes requests in flight; SIGHUP
     reloads the index that `qa build-index` last published."""
     import logging.config
 
@@ -132,15 +133,17 @@ def serve(
     check_port(host, port)  # a taken port is said now, not after the model has loaded
     logging.config.dictConfig(log_config("info"))  # the same log format for loading as for serving
     tune_interpreter()
+    state = ServiceState(settings)
     if not settings.rebuild_on_start:
         from qa.index import current_build_dir
 
         current_build_dir(settings.index_dir)  # a missing index is refused before the model loads
-    state = ServiceState(settings)
-    state.load()  # before binding the port: a broken index is refused, never served
-    if state.live is None:
-        typer.secho(f"error: cannot serve: {state.error}", err=True, fg="red")
-        raise typer.Exit(2)
+        state.load()  # before binding the port: a broken index is refused, never served
+        if state.live is None:
+            typer.secho(f"error: cannot serve: {state.error}", err=True, fg="red")
+            raise typer.Exit(2)
+    # Otherwise the port is bound first and the lifespan loads (and rebuilds a missing or stale
+    # index) in the background: /healthz answers, /readyz says "building" with the current step.
     uvicorn.run(
         create_app(settings, state=state),
         host=host,

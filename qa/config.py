@@ -98,7 +98,30 @@ class Settings(BaseSettings):
 
     # Reliability and access (qa.api.middleware, qa.api.limits, qa.api.security).
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies get 413.")
-    max_in_flight: int = Field(4, ge=1, le=256, description="Questions answered at once; more get 503.")
+    max_in_flight: int = Field(
+        4, ge=1, le=256, description="Questions answered at once (worker slots); more wait in a queue."
+    )
+    max_wait_ms: float = Field(
+        3000.0,
+        ge=0,
+        le=600_000,
+        description="A question is admitted while its expected wait for a slot (recent service time x "
+        "questions ahead / slots) is under this; past it, 503 with Retry-After at once.",
+    )
+    max_question_tokens: int = Field(
+        256,
+        ge=16,
+        le=2000,
+        description="Longest question (and each history entry, and the resolved follow-up) in tokens of "
+        "the embedding model's tokenizer; longer ones get 422. Bounds one question's encoder time.",
+    )
+    batch_max_tokens: int = Field(
+        2048,
+        ge=64,
+        le=65536,
+        description="Padded tokens per shared encode (questions x longest): a long question cannot "
+        "hold short ones behind it in one slow batch.",
+    )
     request_timeout_s: float = Field(30.0, gt=0, le=600, description="Longer answers get 504.")
     rate_limit_per_min: float = Field(
         120.0, ge=0, description="Requests per minute per API key (or client IP); 0 turns it off."

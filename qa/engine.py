@@ -7,6 +7,7 @@ fresh, and what happens if not" is decided in one place.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from qa.config import Settings
@@ -39,7 +40,9 @@ def load_embedder(settings: Settings) -> Embedder:
     if settings.batch_max_size > 1:
         from qa.batching import MicroBatchingEmbedder
 
-        embedder = MicroBatchingEmbedder(embedder, settings.batch_max_wait_ms, settings.batch_max_size)
+        embedder = MicroBatchingEmbedder(
+            embedder, settings.batch_max_wait_ms, settings.batch_max_size, settings.batch_max_tokens
+        )
     return embedder
 
 
@@ -49,6 +52,7 @@ def open_engine(
     rebuild: bool | None = None,
     embedder: Embedder | None = None,
     progress: bool = False,
+    on_progress: Callable[[str], None] | None = None,
 ) -> Engine:
     """Load model and index; rebuild a missing, stale or broken index when allowed.
 
@@ -65,7 +69,7 @@ def open_engine(
         if not rebuild:
             raise
         log.warning("%s; building it now", _rebuild_reason(exc))
-        build_index(settings, embedder, progress=progress)
+        build_index(settings, embedder, progress=progress, on_progress=on_progress)
         index = load_index(settings.index_dir, expected)
     return Engine(settings, embedder, index, HybridRetriever(index, embedder, settings))
 

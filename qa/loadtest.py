@@ -5,35 +5,42 @@
 ``/readyz``, runs the clients, then stops the server with SIGTERM. ``--url`` targets a server
 already running, on a loopback address only. Each client honours ``Retry-After`` on 503/429.
 
-Bounded in clients, time and request count. Passes (exit 0) when no request was lost, no
-response was a 5xx other than the service's deliberate 503 (busy), none a 4xx other than 429,
-and some were answered. With QA_API_KEYS set, the first key is used unless --api-key is given.
-The report (JSON) has every status with its count, latency percentiles, and the requests lost
-with their errors.
+One client first asks alone (``--capacity-seconds``): this run's sequential capacity, against
+which the N clients' goodput (answers/s) is reported, with the queue wait of answered questions
+(``Server-Timing: queue``). Questions are distinct (no cache help) unless ``--repeat``;
+``--hostile`` runs qa.loadtest_hostile instead. Bounded in clients, time and requests. Passes
+(exit 0) when nothing was lost, no 5xx but the deliberate 503 (busy), no 4xx but 429, and some
+were answered. With QA_API_KEYS set, the first key is used unless --api-key is given.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
-import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlparse
 
 import httpx
 from pydantic import BaseModel, Field
 
-from qa.config import Settings, get_settings
+from qa.config import get_settings
+from qa.loadtest_server import (
+    check_loopback,
+    free_port,
+    load_questions,
+    queue_wait_ms,
+    start_server,
+    wait_ready,
+)
+
+__all__ = ["Sample", "check_loopback", "free_port", "main", "percentiles", "summarize", "wait_ready"]
 
 MAX_CLIENTS, MAX_SECONDS, MAX_REQUESTS = 256, 600, 200_000
 # uvicorn re-raises SIGTERM after its graceful shutdown, so a clean stop ends "killed by SIGTERM".
@@ -44,6 +51,8 @@ class Sample(BaseModel):
     status: int | None = Field(description="HTTP status, None when the request was lost.")
     seconds: float
     error: str | None = None
+    wait_ms: float | None = Field(None, description="Queue wait the server reported (Server-Timing).")
+    retry_after: bool = Field(False, description="A 503/429 carried Retry-After.")
 
 
 class LoadReport(BaseModel):
@@ -55,7 +64,13 @@ class LoadReport(BaseModel):
     lost: int
     unexpected_5xx: int
     refused_4xx: int = Field(description="4xx other than 429: a wrong key or a broken request.")
-    answered_per_second: float
+    answered_per_second: float = Field(description="Goodput: 200s per second.")
+    capacity_per_second: float | None = Field(
+        None, description="One client alone, same run: 200s per second."
+    )
+    goodput_ratio: float | None = Field(None, description="answered_per_second / capacity_per_second.")
+    admitted_wait_ms: dict[str, float] = Field(default_factory=dict, description="Queue wait of 200s.")
+    busy_without_retry_after: int = 0
     latency_ms: dict[str, dict[str, float]] = Field(description="Percentiles by status class.")
     lost_errors: list[str]
     server_exit_code: int | None = None
@@ -74,7 +89,12 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 
 def summarize(
-    url: str, clients: int, seconds: float, samples: list[Sample], exit_code: int | None
+    url: str,
+    clients: int,
+    seconds: float,
+    samples: list[Sample],
+    exit_code: int | None,
+    capacity: float | None = None,
 ) -> LoadReport:
     statuses = Counter("lost" if s.status is None else str(s.status) for s in samples)
     unexpected = sum(n for code, n in statuses.items() if code.startswith("5") and code != "503")
@@ -91,6 +111,8 @@ def summarize(
         and statuses.get("200", 0) > 0
         and exit_code in CLEAN_EXITS
     )
+    goodput = round(statuses.get("200", 0) / seconds, 2) if seconds else 0.0
+    waits = [s.wait_ms / 1000 for s in samples if s.status == 200 and s.wait_ms is not None]
     return LoadReport(
         url=url,
         clients=clients,
@@ -99,7 +121,11 @@ def summarize(
         statuses=dict(sorted(statuses.items())),
         lost=lost,
         unexpected_5xx=unexpected,
-        answered_per_second=round(statuses.get("200", 0) / seconds, 2) if seconds else 0.0,
+        answered_per_second=goodput,
+        capacity_per_second=capacity,
+        goodput_ratio=round(goodput / capacity, 2) if capacity else None,
+        admitted_wait_ms=percentiles(waits),
+        busy_without_retry_after=sum(1 for s in samples if s.status in (429, 503) and not s.retry_after),
         latency_ms={code: percentiles(v) for code, v in sorted(by_class.items())},
         lost_errors=sorted({s.error or "" for s in samples if s.status is None})[:20],
         server_exit_code=exit_code,
@@ -143,7 +169,10 @@ async def run_clients(
                     samples.append(lost)
                     await asyncio.sleep(0.1)
                     continue
-                samples.append(Sample(status=r.status_code, seconds=time.monotonic() - sent))
+                retry = "retry-after" in r.headers
+                sample = Sample(status=r.status_code, seconds=time.monotonic() - sent, retry_after=retry)
+                sample.wait_ms = queue_wait_ms(r.headers.get("server-timing"))
+                samples.append(sample)
                 if r.status_code in (429, 503):
                     wait = min(float(r.headers.get("retry-after", "1") or 1), 2.0)
                     await asyncio.sleep(wait * rng.uniform(0.5, 1.0))
@@ -152,65 +181,15 @@ async def run_clients(
     return samples, time.monotonic() - began
 
 
-def load_questions(path: Path | None, settings: Settings) -> list[str]:
-    """Questions from a JSONL file with a ``question`` field (default: the corpus' gold set)."""
-    path = path or settings.corpus_dir / "gold" / "gold.jsonl"
-    if not path.is_file():
-        raise SystemExit(f"error: no questions file {path}: pass --questions FILE.jsonl")
-    found = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            question = json.loads(line).get("question")
-            if isinstance(question, str) and question.strip():
-                found.append(question)
-    if not found:
-        raise SystemExit(f"error: {path} has no questions")
-    return found
-
-
-def check_loopback(url: str) -> None:
-    """Load goes to this machine only: refuse any host that is not a loopback address."""
-    host = urlparse(url).hostname or ""
-    addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
-    if not addresses or not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
-        raise SystemExit(f"error: {url} is not a loopback address; the load test only targets this machine")
-
-
-def start_server(keep_rate_limit: bool, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = dict(os.environ)
-    if not keep_rate_limit:
-        env["QA_RATE_LIMIT_PER_MIN"] = "0"
-    out = log.open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    return proc, f"http://127.0.0.1:{port}"
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (the OS picks it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, timeout: float, poll: float = 0.5) -> None:
-    """Until ``url`` answers /readyz 200; SystemExit if ``proc`` exits first or time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise SystemExit(f"error: the server exited with {proc.returncode} before it was ready")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(poll)
-    raise SystemExit(f"error: {url} not ready after {timeout:.0f}s")
+def measure_capacity(url: str, questions: list[str], args: argparse.Namespace, api_key: str | None) -> float:
+    """Answers per second of one client asking alone (distinct questions): this run's baseline."""
+    seconds = min(10.0, args.seconds / 3) if args.capacity_seconds is None else args.capacity_seconds
+    if seconds <= 0:
+        return 0.0
+    print(f"1 client for {seconds:g}s: sequential capacity", flush=True)
+    alone = run_clients(url, questions, 1, seconds, api_key=api_key, timeout=args.timeout, unique=True)
+    samples, elapsed = asyncio.run(alone)
+    return round(sum(1 for x in samples if x.status == 200) / elapsed, 2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,7 +202,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="Client timeout per request (s).")
     parser.add_argument("--start-timeout", type=float, default=1200.0, help="Wait for /readyz (s).")
     parser.add_argument("--keep-rate-limit", action="store_true", help="Leave QA_RATE_LIMIT_PER_MIN on.")
-    parser.add_argument("--unique", action="store_true", help="Make every question new (no cache hits).")
+    parser.add_argument("--repeat", action="store_true", help="Repeat questions (answer-cache hits).")
+    parser.add_argument(
+        "--capacity-seconds",
+        type=float,
+        help="One client alone first, to measure sequential capacity (default: min(10, seconds/3); 0: skip).",
+    )
+    parser.add_argument(
+        "--hostile",
+        action="store_true",
+        help="Worst-case questions beside a normal client (qa.loadtest_hostile).",
+    )
     parser.add_argument("--out", type=Path, default=Path("reports/loadtest.json"))
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= MAX_CLIENTS or not 1 <= args.seconds <= MAX_SECONDS:
@@ -243,17 +232,35 @@ def main(argv: list[str] | None = None) -> int:
     exit_code = None
     try:
         wait_ready(url, proc, args.start_timeout)
-        print(f"{args.clients} clients for {args.seconds:g}s against {url}/ask", flush=True)
-        load = run_clients(
-            url,
-            questions,
-            args.clients,
-            args.seconds,
-            api_key=api_key,
-            timeout=args.timeout,
-            unique=args.unique,
-        )
-        samples, elapsed = asyncio.run(load)
+        if args.hostile:
+            from qa.loadtest_hostile import run_hostile
+
+            hostile = run_hostile(
+                url, questions, args.seconds, api_key=api_key, pid=proc.pid if proc else None
+            )
+        else:
+            capacity = None
+            cap_seconds = (
+                min(10.0, args.seconds / 3) if args.capacity_seconds is None else args.capacity_seconds
+            )
+            if cap_seconds > 0:
+                print(f"1 client for {cap_seconds:g}s: sequential capacity", flush=True)
+                alone = run_clients(
+                    url, questions, 1, cap_seconds, api_key=api_key, timeout=args.timeout, unique=True
+                )
+                solo, solo_elapsed = asyncio.run(alone)
+                capacity = round(sum(1 for x in solo if x.status == 200) / solo_elapsed, 2)
+            print(f"{args.clients} clients for {args.seconds:g}s against {url}/ask", flush=True)
+            load = run_clients(
+                url,
+                questions,
+                args.clients,
+                args.seconds,
+                api_key=api_key,
+                timeout=args.timeout,
+                unique=not args.repeat,
+            )
+            samples, elapsed = asyncio.run(load)
     finally:
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -262,7 +269,15 @@ def main(argv: list[str] | None = None) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 exit_code = proc.wait(10)
-    report = summarize(url, args.clients, elapsed, samples, exit_code)
+    if args.hostile:
+        hostile.server_exit_code = exit_code
+        hostile.passed = hostile.passed and exit_code in CLEAN_EXITS
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(hostile.model_dump_json(indent=2), encoding="utf-8")
+        print(hostile.model_dump_json(indent=2))
+        print(f"{'PASSED' if hostile.passed else 'FAILED'}: {hostile.verdict} -> {args.out}")
+        return 0 if hostile.passed else 1
+    report = summarize(url, args.clients, elapsed, samples, exit_code, capacity)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
     print(report.model_dump_json(indent=2))
@@ -271,6 +286,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{verdict}: {report.requests} requests, statuses {report.statuses}, lost {report.lost}, "
         f"unexpected 5xx {report.unexpected_5xx}, server exit {exit_code} -> {args.out}"
     )
+    if report.capacity_per_second:
+        print(
+            f"goodput {report.answered_per_second}/s = {report.goodput_ratio} x sequential capacity "
+            f"{report.capacity_per_second}/s; queue wait of answered {report.admitted_wait_ms}"
+        )
     return 0 if report.passed else 1
 
 

@@ -170,3 +170,55 @@ def test_batched_vectors_match_direct_encoding_with_the_real_model(embedder):
     np.testing.assert_allclose(batched, direct, atol=2e-5)
     assert (batched * direct).sum(axis=1).min() > 0.9999
     batcher.close()
+
+
+class TimedEmbedder(FakeEmbedder):
+    """Encodes take time in proportion to the padded tokens (questions × longest, by characters
+    with the fake's tokenizer), like the real encoder; records each batch's texts."""
+
+    def __init__(self, per_token: float = 0.002) -> None:
+        super().__init__()
+        self.per_token = per_token
+        self.batches: list[list[str]] = []
+        self.lock = threading.Lock()
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        with self.lock:
+            self.batches.append(list(texts))
+        time.sleep(self.per_token * len(texts) * max(len(t) for t in texts))
+        return super().encode_queries(texts)
+
+
+def test_a_long_question_does_not_hold_short_ones_behind_it():
+    """The long question goes to its own lane: short questions sent while it is being encoded
+    come back long before it does, and never share its (padded) batch."""
+    inner = TimedEmbedder()
+    batcher = MicroBatchingEmbedder(inner, max_wait_ms=5)
+    long_question = "长" * 1000  # ~2 s with this fake
+    done: dict[str, float] = {}
+    began = time.monotonic()
+
+    def ask(text: str) -> None:
+        batcher.encode_queries([text])
+        done[text] = time.monotonic() - began
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pool.submit(ask, long_question)
+        time.sleep(0.2)  # the long one is being encoded
+        list(pool.map(ask, [f"短问题{i}" for i in range(6)]))
+        shorts_done = max(t for q, t in done.items() if q != long_question)
+    assert long_question in done
+    assert shorts_done < done[long_question] / 2, done
+    assert all(len(b) == 1 for b in inner.batches if long_question in b)
+    batcher.close()
+
+
+def test_batches_are_bounded_by_padded_tokens_and_filled_lightest_first():
+    inner = SlowEmbedder(delay=0.3)
+    batcher = MicroBatchingEmbedder(inner, max_wait_ms=50, max_batch=64, max_tokens=400)
+    texts = ["x" * 100 for _ in range(8)]  # 100 "tokens" each with the fake: 4 per batch at most
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda t: batcher.encode_queries([t]), texts))
+    assert sum(inner.batches) == 8
+    assert max(inner.batches) <= 4, inner.batches
+    batcher.close()

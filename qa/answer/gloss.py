@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
+from typing import Generic, TypeVar
 
 from qa.text import EN_STOPWORDS, _jieba, normalize_query
 
@@ -37,6 +38,31 @@ _QUESTION_NOISE = frozenset(
 MIN_PREFIX = 4
 # "variant of 標誌|标志[biao1 zhi4]": the meaning is under the other spelling.
 _VARIANT = re.compile(r"\s*(?:old )?variant of \S*?\|?([\u4e00-\u9fff]+)\[")
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Memo(Generic[K, V]):
+    """A bounded memo owned by one object (oldest entry dropped first). A method-level
+    ``lru_cache`` would be one cache for the class, keeping every instance ever seen alive
+    through its keys: each hot reload's old glossary and lexicon would never be freed."""
+
+    def __init__(self, fn: Callable[[K], V], maxsize: int) -> None:
+        self._fn = fn
+        self._maxsize = maxsize
+        self._values: dict[K, V] = {}
+
+    def __call__(self, key: K) -> V:
+        try:
+            return self._values[key]
+        except KeyError:
+            pass
+        value = self._values[key] = self._fn(key)
+        if len(self._values) > self._maxsize:
+            self._values.pop(next(iter(self._values)), None)
+        return value
 
 
 @lru_cache(maxsize=1)
@@ -74,6 +100,8 @@ class Glossary:
     """English stems of the corpus's Chinese words, and how many sentences use each stem."""
 
     def __init__(self, sentences: Iterable[str]) -> None:
+        self.stems: Memo[str, frozenset[str]] = Memo(self._stems, 8192)
+        self.df: Memo[str, int] = Memo(self._df, 4096)
         texts = [normalize_query(s) for s in sentences]
         vocabulary = {w for t in texts for w in _vocabulary(t)}
         self._glosses = _load(vocabulary)
@@ -92,8 +120,7 @@ class Glossary:
             found |= self._glosses.get(part, frozenset())
         return frozenset(found)
 
-    @lru_cache(maxsize=8192)  # noqa: B019
-    def stems(self, text: str) -> frozenset[str]:
+    def _stems(self, text: str) -> frozenset[str]:
         """Every English stem the Chinese words of ``text`` are glossed with, plus its own English."""
         text = normalize_query(text)
         found: set[str] = set(stem_words(text))
@@ -101,8 +128,7 @@ class Glossary:
             found |= self.word_stems(word)
         return frozenset(found)
 
-    @lru_cache(maxsize=4096)  # noqa: B019  (one glossary per index, lives as long as it)
-    def df(self, stem: str) -> int:
+    def _df(self, stem: str) -> int:
         return sum(1 for s in self._sentence_stems if any(stems_match(stem, x) for x in s))
 
     def idf(self, stem: str) -> float:

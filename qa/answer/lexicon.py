@@ -12,7 +12,7 @@ import itertools
 import math
 from functools import lru_cache
 
-from qa.answer.gloss import Glossary
+from qa.answer.gloss import Glossary, Memo
 from qa.answer.question import Question
 from qa.text import normalize_query
 
@@ -42,9 +42,10 @@ class Lexicon:
     """
 
     def __init__(self, sentences: list[str]) -> None:
+        self.df: Memo[str, int] = Memo(self._df, 8192)  # per lexicon: freed with it on reload
         self.sentences = [normalize_query(s).lower() for s in sentences]
         self.text = "\n".join(self.sentences)
-        self.spelled = pinyin_of(self.text)
+        self.spelled = pinyin_of.__wrapped__(self.text)  # not cached: a reload must not keep old corpora
         self.glossary = Glossary(sentences)
 
     def subject_words(self, words: list[str], share: float) -> frozenset[str]:
@@ -59,8 +60,7 @@ class Lexicon:
     def knows_pinyin(self, name: str) -> bool:
         return f"|{name}|" in self.spelled
 
-    @lru_cache(maxsize=8192)  # noqa: B019  (one lexicon per index, lives as long as it)
-    def df(self, term: str) -> int:
+    def _df(self, term: str) -> int:
         """How many sentences of the corpus use ``term``."""
         term = term.lower()
         return sum(1 for s in self.sentences if term in s)

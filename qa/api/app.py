@@ -17,6 +17,7 @@ from qa import __version__
 from qa.api import docs, hardening, metrics
 from qa.api.admin import install_sighup
 from qa.api.chat import router as chat_router
+from qa.api.drain import watch_for_shutdown
 from qa.api.middleware import error_response
 from qa.api.openai_errors import OpenAIErrorMiddleware
 from qa.api.routes import router
@@ -49,7 +50,12 @@ def create_app(
         if wait:
             await loading
         uninstall_sighup = install_sighup(state)
+        # SIGTERM: questions in flight finish within the grace, then end with a 503 (qa.api.drain).
+        draining = asyncio.create_task(
+            watch_for_shutdown(app.state, app.state.qa_guard, settings.shutdown_grace_s)
+        )
         yield
+        draining.cancel()
         uninstall_sighup()
         if not loading.done():
             await loading

@@ -17,12 +17,13 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
 from qa.answer.followup import Resolution
 from qa.answer.pipeline import Answerer, answer_turn
+from qa.api.budget import QuestionBudget, check_off_loop, get_budget
 from qa.api.chat_models import (
     COMPLETION_EXAMPLES,
     MODEL_ID,
@@ -43,6 +44,7 @@ from qa.api.chat_models import (
     StreamAskRequest,
     Usage,
 )
+from qa.api.drain import stream_grace_s
 from qa.api.limits import LIMIT_RESPONSES, QuestionGuard, Ticket, get_guard
 from qa.api.metrics import record_answer
 from qa.api.routes import get_state
@@ -95,10 +97,14 @@ async def _answer(
     top_k: int,
     mode: SearchMode | None,
     ticket: Ticket | None = None,
+    request: Request | None = None,
 ) -> tuple[Resolution, AskResponse]:
     """The blocking answer in a worker thread, within the in-flight bound and time limit
-    (in the slot ``ticket`` reserved, when given)."""
-    resolution, response = await guard.run(answer_turn, answerer, questions, top_k, mode, ticket=ticket)
+    (in the slot ``ticket`` reserved, when given); a client that goes away leaves the queue."""
+    gone = request.is_disconnected if request is not None else None
+    resolution, response = await guard.run(
+        answer_turn, answerer, questions, top_k, mode, ticket=ticket, disconnected=gone
+    )
     record_answer(response)
     return resolution, response
 
@@ -108,8 +114,16 @@ class _ReservedStream(EventSourceResponse):
     started; the slot is given back here if the stream ends before the answer began (the client
     went away first), otherwise by the answer's worker thread when it ends."""
 
-    def __init__(self, events: AsyncIterator[ServerSentEvent], ticket: Ticket) -> None:
-        super().__init__(events, headers=SSE_HEADERS, ping=PING_SECONDS, sep="\n")
+    def __init__(self, events: AsyncIterator[ServerSentEvent], ticket: Ticket, grace_s: float) -> None:
+        # sse-starlette would close the stream at once on shutdown; the guard ends an unfinished
+        # answer with an error event before this grace is over (qa.api.drain).
+        super().__init__(
+            events,
+            headers=SSE_HEADERS,
+            ping=PING_SECONDS,
+            sep="\n",
+            shutdown_grace_period=stream_grace_s(grace_s),
+        )
         self.ticket = ticket
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -129,18 +143,20 @@ async def ask_stream(
     body: Annotated[StreamAskRequest, Body(openapi_examples=STREAM_EXAMPLES)],
     state: Annotated[ServiceState, Depends(get_state)],
     guard: Annotated[QuestionGuard, Depends(get_guard)],
+    budget: Annotated[QuestionBudget, Depends(get_budget)],
 ) -> EventSourceResponse:
     """Answer as Server-Sent Events: `citations` (the sources) first, then `delta` events
     with the answer text in pieces, then `done` with the complete `/ask` response;
     `error` with `{"detail"}` on a failure once streaming (a timeout). A busy or loading
     service answers 503 before the stream starts. `history` (earlier questions) resolves
     follow-ups."""
-    _, answerer = state.require()
-    ticket = guard.reserve()  # busy: 503 + Retry-After now, not an error event after a 200
+    engine, answerer = state.require()
+    questions = [*body.history, body.question]
+    heavy = await check_off_loop(budget, engine.embedder, questions)  # 422 before the stream, like /ask
+    ticket = guard.reserve(heavy)  # busy: 503 + Retry-After now, not an error event after a 200
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         try:
-            questions = [*body.history, body.question]
             resolution, response = await _answer(
                 guard, answerer, questions, body.top_k, body.mode, ticket=ticket
             )
@@ -160,7 +176,7 @@ async def ask_stream(
             yield ServerSentEvent(DeltaEvent(text=piece).model_dump_json(), event="delta")
         yield ServerSentEvent(response.model_dump_json(), event="done")
 
-    return _ReservedStream(events(), ticket)
+    return _ReservedStream(events(), ticket, state.settings.shutdown_grace_s)
 
 
 @router.get("/v1/models", response_model=ModelList, tags=["openai"])
@@ -190,6 +206,8 @@ async def chat_completions(
     body: Annotated[ChatCompletionRequest, Body(openapi_examples=COMPLETION_EXAMPLES)],
     state: Annotated[ServiceState, Depends(get_state)],
     guard: Annotated[QuestionGuard, Depends(get_guard)],
+    budget: Annotated[QuestionBudget, Depends(get_budget)],
+    request: Request,
 ) -> ChatCompletion | EventSourceResponse:
     """OpenAI Chat Completions. The last user message is the question; earlier user turns
     resolve follow-ups. The answer keeps its `[n]` markers; `citations`, `found`,
@@ -200,9 +218,13 @@ async def chat_completions(
     created = int(time.time())
     fingerprint = engine.index.manifest.build_id  # the build that answers, read once
     questions = body.user_questions()
+    heavy = await check_off_loop(budget, engine.embedder, questions)
 
     if not body.stream:
-        _, response = await _answer(guard, answerer, questions, body.top_k, body.mode)
+        ticket = guard.reserve(heavy)
+        _, response = await _answer(
+            guard, answerer, questions, body.top_k, body.mode, ticket=ticket, request=request
+        )
         return ChatCompletion(
             id=completion_id,
             created=created,
@@ -233,7 +255,7 @@ async def chat_completions(
             data["short_answer"] = cited.short_answer
         return json.dumps(data, ensure_ascii=False)
 
-    ticket = guard.reserve()  # busy: 503 + Retry-After now, not an error frame after a 200
+    ticket = guard.reserve(heavy)  # busy: 503 + Retry-After now, not an error frame after a 200
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         yield ServerSentEvent(chunk(Delta(role="assistant", content="")))
@@ -267,4 +289,4 @@ async def chat_completions(
             yield ServerSentEvent(usage.model_dump_json())
         yield ServerSentEvent("[DONE]")
 
-    return _ReservedStream(events(), ticket)
+    return _ReservedStream(events(), ticket, state.settings.shutdown_grace_s)

@@ -12,7 +12,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from qa.api.admin import router as admin_router
-from qa.api.limits import QuestionGuard, RateLimiter, RateLimitMiddleware
+from qa.api.budget import QuestionBudget
+from qa.api.limits import QuestionGuard, RateLimiter, RateLimitMiddleware, charge_failed_key
 from qa.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from qa.api.security import ApiKeyMiddleware, KeyChecker, document_security, public_paths_for
 from qa.config import Settings
@@ -20,7 +21,11 @@ from qa.config import Settings
 
 def install(app: FastAPI, settings: Settings) -> None:
     keys = settings.api_key_list()
-    app.state.qa_guard = QuestionGuard(settings.max_in_flight, settings.request_timeout_s)
+    app.state.qa_guard = QuestionGuard(
+        settings.max_in_flight, settings.request_timeout_s, settings.max_wait_ms / 1000
+    )
+    app.state.qa_budget = QuestionBudget(settings.max_question_tokens)
+    app.state.qa_keys_required = bool(keys)
     app.state.qa_rate_limiter = RateLimiter(settings.rate_limit_per_min, settings.rate_limit_burst)
     app.include_router(admin_router)
     document_security(app, keys_required=bool(keys))
@@ -30,6 +35,9 @@ def install(app: FastAPI, settings: Settings) -> None:
     )
     app.add_middleware(RateLimitMiddleware, limiter=app.state.qa_rate_limiter)
     app.add_middleware(
-        ApiKeyMiddleware, checker=KeyChecker(keys), public_paths=public_paths_for(settings.metrics_public)
+        ApiKeyMiddleware,
+        checker=KeyChecker(keys),
+        public_paths=public_paths_for(settings.metrics_public),
+        on_refused=charge_failed_key(app.state.qa_rate_limiter),
     )
     app.add_middleware(RequestContextMiddleware, log_questions=settings.log_questions)

@@ -92,6 +92,5 @@ class Health(BaseModel):
 
 
 class Ready(BaseModel):
-    status: str
-    manifest: dict[str, Any] | None = None
-    detail: str | None = None
+    status: str = Field(description="ready, loading, building or error")
+    detail: str | None = Field(None, description="The build step while building; why, on error (with a key).")

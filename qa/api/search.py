@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field
 
+from qa.api.budget import QuestionBudget, check_off_loop, get_budget
 from qa.api.limits import LIMIT_RESPONSES, QuestionGuard, get_guard
 from qa.api.models import AskRequest
 from qa.api.routes import get_state
@@ -43,11 +44,15 @@ async def search(
     body: Annotated[SearchRequest, Body(openapi_examples=SEARCH_EXAMPLES)],
     state: Annotated[ServiceState, Depends(get_state)],
     guard: Annotated[QuestionGuard, Depends(get_guard)],
+    budget: Annotated[QuestionBudget, Depends(get_budget)],
 ) -> SearchResponse:
     """Retrieve the passages that best match the question, in one retrieval mode.
 
     Embedding the question is the same CPU work as in ``/ask``, so it shares the same
-    in-flight bound and time limit."""
+    queue, token budget and time limit."""
     engine, _ = state.require()
-    retrieval = await guard.run(engine.retriever.retrieve, body.question, body.top_k, body.mode)
+    ticket = guard.reserve(await check_off_loop(budget, engine.embedder, [body.question]))
+    retrieval = await guard.run(
+        engine.retriever.retrieve, body.question, body.top_k, body.mode, ticket=ticket
+    )
     return SearchResponse(hits=retrieval.hits)

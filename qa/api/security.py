@@ -9,12 +9,15 @@ files; the API calls they make need a key like any other client when keys are se
 routes (``/admin/...``) always need a key; with no keys configured they are switched off (403).
 
 Logs and rate limits see only a key's id (the first 8 hex digits of its sha256), never the key.
+A refused key (missing or wrong) spends a token of the client IP's rate-limit bucket, so guessing
+keys gets 429 after the limit, not an endless stream of cheap 401s.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -81,17 +84,27 @@ class ApiKeyMiddleware:
     adds ``/metrics`` when the settings open it)."""
 
     def __init__(
-        self, app: ASGIApp, checker: KeyChecker, public_paths: frozenset[str] = PUBLIC_PATHS
+        self,
+        app: ASGIApp,
+        checker: KeyChecker,
+        public_paths: frozenset[str] = PUBLIC_PATHS,
+        on_refused: Callable[[Scope], None] | None = None,
     ) -> None:
         self.app = app
         self.checker = checker
         self.public_paths = public_paths
+        self.on_refused = on_refused  # raises RateLimitedError when the client IP is over its limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         error = self._check(scope)
+        if isinstance(error, UnauthorizedError) and self.on_refused is not None:
+            try:
+                self.on_refused(scope)
+            except QAError as limited:
+                error = limited
         if error is not None:
             await error_response(error)(scope, receive, send)
             return

@@ -1,7 +1,8 @@
 """Service state: the engine and answerer, loaded once in the lifespan, reached via dependencies.
 
-Loading runs in a worker thread so that ``/healthz`` answers while the model loads and
-``/readyz`` can say "not yet" instead of the port being closed.
+Loading runs in a worker thread so that ``/healthz`` answers while the model loads (or the
+index is rebuilt) and ``/readyz`` can say "loading" or "building" with the build's current
+step instead of the port being closed.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import Request
@@ -41,6 +43,20 @@ class ServiceState:
     load_seconds: float | None = None  # the start-up load (model, index, warm-up), for /metrics
     ready: threading.Event = field(default_factory=threading.Event)
     reload_lock: threading.Lock = field(default_factory=threading.Lock)
+    progress: str | None = None  # the start-up index build's current step, while it runs
+
+    @property
+    def status(self) -> str:
+        """ready, error, building (the index, at start) or loading."""
+        if self.live is not None:
+            return "ready"
+        if self.error is not None:
+            return "error"
+        return "building" if self.progress else "loading"
+
+    def _building(self, step: str) -> None:
+        self.progress = f"building the index: {step}"
+        log.info("%s", self.progress)
 
     @property
     def engine(self) -> Engine | None:
@@ -56,7 +72,8 @@ class ServiceState:
         """Load model, index and templates; remember a failure instead of crashing the server."""
         began = time.perf_counter()
         try:
-            self.live = self._build()
+            self.live = self._build(on_progress=self._building)
+            self.progress = None
             self.load_seconds = round(time.perf_counter() - began, 3)
             log.info("ready: index %s", self.live.engine.index.manifest.build_id)
         except QAError as exc:
@@ -68,9 +85,16 @@ class ServiceState:
         finally:
             self.ready.set()
 
-    def _build(self, rebuild: bool | None = None, embedder: Embedder | None = None) -> Live:
+    def _build(
+        self,
+        rebuild: bool | None = None,
+        embedder: Embedder | None = None,
+        on_progress: Callable[[str], None] | None = None,
+    ) -> Live:
         """Model, index, templates and the serving answerer: what start-up and reload both load."""
-        engine = open_engine(self.settings, rebuild=rebuild, embedder=embedder, progress=True)
+        engine = open_engine(
+            self.settings, rebuild=rebuild, embedder=embedder, progress=True, on_progress=on_progress
+        )
         return Live(engine, serving_answerer(build_pipeline(engine), self.settings))
 
     def require(self) -> tuple[Engine, Answerer]:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import shutil
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -75,11 +78,56 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -> Manifest:
-    """Build into a new folder under ``index_dir`` and switch CURRENT to it."""
+log = logging.getLogger(__name__)
+STAGING_PREFIX = ".tmp-"
+
+
+def remove_abandoned_staging(index_dir: Path) -> list[Path]:
+    """Delete the ``.tmp-*`` folders of builds that died half-way (killed, out of disk); a
+    folder whose building process (named in it) is still alive is left alone."""
+    removed: list[Path] = []
+    if not index_dir.is_dir():
+        return removed
+    for path in index_dir.glob(f"{STAGING_PREFIX}*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    if removed:
+        log.warning("removed %d half-written build(s): %s", len(removed), ", ".join(p.name for p in removed))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def build_index(
+    settings: Settings,
+    embedder: Embedder,
+    progress: bool = True,
+    on_progress: Callable[[str], None] | None = None,
+) -> Manifest:
+    """Build into a new folder under ``index_dir`` and switch CURRENT to it; ``on_progress``
+    hears each step ("embedding 412 chunks (2/5)"), for ``/readyz`` while the server builds."""
     import bm25s
 
+    def step(n: int, what: str) -> None:
+        if on_progress is not None:
+            on_progress(f"{what} ({n}/5)")
+
     began = time.perf_counter()
+    remove_abandoned_staging(settings.index_dir)
+    step(1, "reading the corpus")
     documents = load_corpus(settings.corpus_dir, settings.heading_max_chars)
     chunks, sentences = [], []
     for doc in documents:
@@ -91,17 +139,21 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = True) -
         len(documents), "" if len(documents) == 1 else "s", len(chunks), len(sentences),
     )  # fmt: skip
 
+    step(2, f"embedding {len(chunks)} chunks of {len(documents)} document(s)")
     chunk_vectors = embedder.encode_documents([c.text for c in chunks], progress=progress)
+    step(3, f"embedding {len(sentences)} sentences")
     sentence_vectors = embedder.encode_documents([s.text for s in sentences], progress=progress)
     clauses = split_value_clauses(sentences)
+    step(4, f"embedding {len(clauses)} clauses")
     clause_vectors = embedder.encode_documents([c.text for c in clauses], progress=progress)
+    step(5, "writing the index")
     bm25 = bm25s.BM25()
     bm25.index([tokenize(c.text) for c in chunks], show_progress=False)
 
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     built_at = datetime.now(UTC)
     build_id = built_at.strftime("%Y%m%dT%H%M%S%fZ")
-    staging = settings.index_dir / f".tmp-{build_id}"
+    staging = settings.index_dir / f"{STAGING_PREFIX}{build_id}-{os.getpid()}"
     staging.mkdir()
     (staging / "documents.json").write_text(
         json.dumps([d.model_dump() for d in documents], ensure_ascii=False), encoding="utf-8"

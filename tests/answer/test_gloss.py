@@ -123,3 +123,22 @@ def test_idf_higher_for_rarer_stems(glossary):
 
 def test_absent_lists_terms_not_glossed(glossary):
     assert glossary.absent(["user", "penguin", "subscrib"], SENTENCES[0]) == ["penguin"]
+
+
+def test_glossary_and_lexicon_caches_die_with_them():
+    """Per-instance memos: a reload's old glossary and lexicon are freed, not kept by a
+    class-level lru_cache for the life of the process."""
+    import gc
+    import weakref
+
+    from qa.answer.lexicon import Lexicon
+
+    lexicon = Lexicon(SENTENCES)
+    lexicon.df("用户")
+    lexicon.glossary.stems(SENTENCES[0])
+    lexicon.glossary.df("user")
+    assert lexicon.df("用户") == lexicon.df("用户")
+    refs = [weakref.ref(lexicon), weakref.ref(lexicon.glossary)]
+    del lexicon
+    gc.collect()
+    assert [r() for r in refs] == [None, None]

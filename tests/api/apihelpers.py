@@ -11,12 +11,14 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import uvicorn
 
-from qa.config import ROOT, Settings
-from qa.loadtest import free_port, wait_ready
+from qa.config import ROOT, SearchMode, Settings
+from qa.loadtest_server import free_port, wait_ready
+from qa.schemas import AskResponse
 
 OPEN = {"rate_limit_per_min": 0}  # most tests send many requests from one address
 
@@ -37,6 +39,7 @@ class ServerThread:
         options.update(log_level="warning", access_log=False, timeout_graceful_shutdown=10)
         config = uvicorn.Config(app, **options)
         self.server = uvicorn.Server(config)
+        app.state.qa_server = self.server  # qa.api.drain watches it for the shutdown
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     @property
@@ -81,6 +84,8 @@ class ServeProcess:
         self.port = free_port()
         self.out_path, self.err_path = tmp / "serve.out", tmp / "serve.err"
         full_env = {k: v for k, v in os.environ.items() if not k.upper().startswith("QA_")}
+        # This checkout's qa, not whichever one the venv's editable install points at (a worktree)
+        full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
         full_env.update(env)
         full_env["PYTHONPATH"] = str(ROOT)  # this checkout's qa, whatever the venv has installed
         self.proc = subprocess.Popen(
@@ -115,6 +120,46 @@ class ServeProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+
+
+class HeldAnswerer:
+    """Answers only once released, so that a test can keep the service's slots busy (no model)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started = threading.Event()
+
+    def answer(
+        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
+    ) -> AskResponse:
+        self.started.set()
+        assert self.release.wait(60), "never released"
+        return AskResponse(question=question, answer="答案。", found=True, language="zh", citations=[])
+
+
+def held_server(answerer: Any, **overrides: object) -> ServerThread:
+    """A server whose answers come from ``answerer`` (no model, no index)."""
+    from qa.api import create_app
+    from qa.api.state import Live, ServiceState
+
+    settings = Settings(_env_file=None, **{"rate_limit_per_min": 0, **overrides})  # type: ignore[arg-type]
+    manifest = SimpleNamespace(build_id="held", model_dump=lambda: {"build_id": "held"})
+    engine = SimpleNamespace(index=SimpleNamespace(manifest=manifest), embedder=None)
+    state = ServiceState(settings, live=Live(engine, answerer))  # type: ignore[arg-type]
+    state.ready.set()
+    return ServerThread(create_app(settings, state=state), settings)
+
+
+def unloaded_server(state: Any = None, **overrides: object) -> ServerThread:
+    """A server whose model never loads (or ``state`` as given): every route but the probes is 503."""
+    from qa.api import create_app
+    from qa.api.state import ServiceState
+
+    settings = Settings(_env_file=None, **overrides)  # type: ignore[arg-type]
+    if state is None:
+        state = ServiceState(settings, error="not loaded (test)")
+        state.ready.set()
+    return ServerThread(create_app(settings, state=state), settings)
 
 
 REPORT = ROOT / "corpus" / "cq-ict-14th-five-year-review.txt"

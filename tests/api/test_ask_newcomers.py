@@ -64,3 +64,17 @@ def test_a_trailing_question_mark_changes_nothing(shared_server, client, questio
     bodies = [_ask(client, shared_server, q) for q in (question, question.rstrip("?"))]
     assert bodies[0]["found"] == bodies[1]["found"]
     assert bodies[0]["answer"] == bodies[1]["answer"]
+
+
+def test_an_english_follow_up_after_a_chinese_question(shared_server, client):
+    # "…每万人拥有5G基站数超38个,10G-PON及以上端口数量超68万个,…"
+    messages = [
+        {"role": "user", "content": "每万人拥有多少个5G基站?"},
+        {"role": "assistant", "content": "超38个"},
+        {"role": "user", "content": "What about the 10G-PON ports?"},
+    ]
+    response = client.post(
+        f"{shared_server.url}/v1/chat/completions", json={"model": "qa-extractive", "messages": messages}
+    )
+    assert response.status_code == 200, response.text
+    assert "68万个" in response.json()["choices"][0]["message"]["content"]

@@ -1,4 +1,4 @@
-"""Load limits: token bucket (fake clock), in-flight bound and time limit, then the same over HTTP.
+"""Load limits: token bucket (fake clock), then the limits over HTTP (admission itself: test_admission.py).
 
 The unit tests drive the pure logic with a fake clock and a blocking function; the slow
 tests run the real service on a loopback port with the real model and report.
@@ -6,20 +6,15 @@ tests run the real service on a loopback port with the real model and report.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
-import threading
 import time
-from types import SimpleNamespace
 
 import httpx
 import pytest
-from apihelpers import ServerThread
+from apihelpers import HeldAnswerer, held_server, unloaded_server
 
 from qa.api.limits import QuestionGuard, RateLimiter, TokenBucket
-from qa.config import SearchMode, Settings
-from qa.errors import OverloadedError, RateLimitedError, RequestTimeoutError
-from qa.schemas import AskResponse
+from qa.errors import RateLimitedError
 
 QUESTION = "重庆和成都两地直联带宽达到多少?"
 
@@ -89,140 +84,7 @@ def test_rate_limiter_forgets_the_oldest_clients_beyond_its_bound():
 # --- in-flight bound and time limit -------------------------------------------------------------
 
 
-def test_guard_refuses_at_once_beyond_max_in_flight_and_frees_the_slot_after():
-    guard = QuestionGuard(max_in_flight=1, timeout_s=10)
-    release = threading.Event()
-
-    async def scenario() -> None:
-        first = asyncio.create_task(guard.run(release.wait, 10))
-        while guard.in_flight == 0:
-            await asyncio.sleep(0.01)
-        began = time.perf_counter()
-        with pytest.raises(OverloadedError) as err:
-            await guard.run(lambda: "x")
-        assert time.perf_counter() - began < 0.5  # refused at once, not queued
-        assert err.value.status_code == 503 and err.value.retry_after >= 1
-        release.set()
-        assert await first is True
-        assert guard.in_flight == 0
-        assert await guard.run(lambda: "again") == "again"
-
-    asyncio.run(scenario())
-
-
-def test_guard_times_out_but_keeps_the_slot_until_the_thread_ends():
-    guard = QuestionGuard(max_in_flight=1, timeout_s=0.1)
-    release = threading.Event()
-
-    async def scenario() -> None:
-        with pytest.raises(RequestTimeoutError) as err:
-            await guard.run(release.wait, 10)
-        assert err.value.status_code == 504
-        assert guard.in_flight == 1  # the answer still runs in its thread
-        with pytest.raises(OverloadedError):
-            await guard.run(lambda: "x")
-        release.set()
-        for _ in range(200):
-            if guard.in_flight == 0:
-                break
-            await asyncio.sleep(0.01)
-        assert guard.in_flight == 0
-        assert await guard.run(lambda: 42) == 42
-
-    asyncio.run(scenario())
-
-
-def test_guard_releases_the_slot_when_the_work_raises():
-    guard = QuestionGuard(max_in_flight=1, timeout_s=5)
-
-    def boom() -> None:
-        raise ValueError("boom")
-
-    async def scenario() -> None:
-        with pytest.raises(ValueError):
-            await guard.run(boom)
-        assert guard.in_flight == 0
-
-    asyncio.run(scenario())
-
-
-def test_guard_slot_context_for_async_work():
-    guard = QuestionGuard(max_in_flight=2, timeout_s=5)
-
-    async def scenario() -> None:
-        async with guard.slot(), guard.slot():
-            assert guard.in_flight == 2
-            with pytest.raises(OverloadedError):
-                async with guard.slot():
-                    pass
-        assert guard.in_flight == 0
-
-    asyncio.run(scenario())
-
-
-def test_guard_cancelled_request_does_not_leak_its_slot():
-    guard = QuestionGuard(max_in_flight=1, timeout_s=10)
-    release = threading.Event()
-
-    async def scenario() -> None:
-        task = asyncio.create_task(guard.run(release.wait, 10))
-        while guard.in_flight == 0:
-            await asyncio.sleep(0.01)
-        task.cancel()  # the client went away; the thread still runs
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        release.set()
-        for _ in range(200):
-            if guard.in_flight == 0:
-                break
-            await asyncio.sleep(0.01)
-        assert guard.in_flight == 0
-
-    asyncio.run(scenario())
-
-
-def test_guard_reserved_slot_counts_at_once_and_is_given_back_once():
-    guard = QuestionGuard(max_in_flight=1, timeout_s=5)
-    ticket = guard.reserve()
-    assert guard.in_flight == 1
-    with pytest.raises(OverloadedError):
-        guard.reserve()
-    assert asyncio.run(guard.run(lambda: 7, ticket=ticket)) == 7  # runs in the reserved slot
-    assert guard.in_flight == 0
-    ticket.drop_if_unstarted()  # already given back by the worker: not twice
-    unused = guard.reserve()
-    unused.drop_if_unstarted()  # reserved, never run (the client went away): given back
-    assert guard.in_flight == 0
-    with pytest.raises(RuntimeError):
-        asyncio.run(guard.run(lambda: 7, ticket=unused))  # a dropped ticket never runs
-    assert guard.in_flight == 0
-
-
 # --- over HTTP, with a stand-in answerer (no model) -----------------------------------------------
-
-
-class HeldAnswerer:
-    """Answers only once released, so that a test can keep the service's slots busy."""
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-
-    def answer(
-        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
-    ) -> AskResponse:
-        assert self.release.wait(60), "never released"
-        return AskResponse(question=question, answer="答案。", found=True, language="zh", citations=[])
-
-
-def held_server(answerer: HeldAnswerer, **overrides: object) -> ServerThread:
-    from qa.api import create_app
-    from qa.api.state import Live, ServiceState
-
-    settings = Settings(_env_file=None, **{"rate_limit_per_min": 0, **overrides})
-    engine = SimpleNamespace(index=SimpleNamespace(manifest=SimpleNamespace(build_id="held")))
-    state = ServiceState(settings, live=Live(engine, answerer))
-    state.ready.set()
-    return ServerThread(create_app(settings, state=state), settings)
 
 
 STREAMS = [
@@ -242,7 +104,7 @@ def test_streams_answer_503_with_retry_after_before_they_start_when_busy():
     """Like /ask: a busy service refuses a stream with 503 + Retry-After + {"detail"}, not with
     an error event after a 200; once a slot is free the streams run and give it back."""
     answerer = HeldAnswerer()
-    with held_server(answerer, max_in_flight=1) as server, httpx.Client(timeout=60) as client:
+    with held_server(answerer, max_in_flight=1, max_wait_ms=1) as server, httpx.Client(timeout=60) as client:
         guard = server.app.state.qa_guard
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             held = pool.submit(client.post, f"{server.url}/ask", json={"question": QUESTION})
@@ -251,7 +113,7 @@ def test_streams_answer_503_with_retry_after_before_they_start_when_busy():
                 for route, body in STREAMS:
                     r = client.post(f"{server.url}{route}", json=body)
                     assert r.status_code == 503, (route, r.status_code, r.text)
-                    assert "QA_MAX_IN_FLIGHT" in r.text  # {"detail"}; OpenAI's {"error"} on /v1
+                    assert "QA_MAX_WAIT_MS" in r.text  # {"detail"}; OpenAI's {"error"} on /v1
                     assert int(r.headers["retry-after"]) >= 1
                 assert guard.in_flight == 1  # the refusals took no slot
             finally:
@@ -262,17 +124,6 @@ def test_streams_answer_503_with_retry_after_before_they_start_when_busy():
             r = client.post(f"{server.url}{route}", json=body)
             assert r.status_code == 200 and last in r.text, (route, r.text)
         _wait_in_flight(guard, 0)
-
-
-def unloaded_server(**overrides: object) -> ServerThread:
-    """A server whose model never loads: every route but the probes is 503, after the limiter."""
-    from qa.api import create_app
-    from qa.api.state import ServiceState
-
-    settings = Settings(_env_file=None, **overrides)
-    state = ServiceState(settings, error="not loaded (test)")
-    state.ready.set()
-    return ServerThread(create_app(settings, state=state), settings)
 
 
 def test_a_forged_x_forwarded_for_gets_no_fresh_rate_limit_bucket():
@@ -302,7 +153,7 @@ def test_x_forwarded_for_is_believed_from_a_configured_proxy():
 
 @pytest.mark.slow
 def test_overload_answers_503_with_retry_after_at_once(serve):
-    with serve(max_in_flight=1, request_timeout_s=120) as server:
+    with serve(max_in_flight=1, max_wait_ms=1, request_timeout_s=120) as server:
 
         def ask(_: int) -> tuple[int, float, dict, str | None]:
             began = time.perf_counter()
@@ -317,7 +168,7 @@ def test_overload_answers_503_with_retry_after_at_once(serve):
         ok_slowest = max(t for s, t, *_ in results if s == 200)
         for status, seconds, body, retry_after in results:
             if status == 503:
-                assert "QA_MAX_IN_FLIGHT" in body["detail"]
+                assert "QA_MAX_WAIT_MS" in body["detail"]
                 assert retry_after is not None and int(retry_after) >= 1
                 assert seconds < ok_slowest  # refused without waiting for the answer in flight
         assert server.app.state.qa_guard.in_flight == 0

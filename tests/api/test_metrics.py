@@ -221,11 +221,13 @@ def test_questions_are_counted_by_route_status_and_outcome(cached, engine, clien
 
 @pytest.mark.slow
 def test_busy_refusals_are_counted_as_shed(serve, client):
-    """A question refused for want of a slot (today's admission: QA_MAX_IN_FLIGHT) counts in
-    qa_shed_total, and the held slot shows in qa_questions_in_flight."""
-    with serve(max_in_flight=1) as server:
+    """A question refused because its expected wait is over QA_MAX_WAIT_MS counts in
+    qa_shed_total{reason="wait"}, and the held slot shows in qa_questions_in_flight."""
+    with serve(max_in_flight=1, max_wait_ms=1) as server:
         before = scrape(client, server.url)
-        ticket = server.app.state.qa_guard.reserve()  # the only slot, held
+        guard = server.app.state.qa_guard
+        guard.service_s = 1.0  # answers take a second: a question behind the held slot waits ~1 s
+        ticket = guard.reserve()  # the only slot, held
         try:
             busy = client.post(f"{server.url}/ask", json={"question": FOUND})
             held = scrape(client, server.url)
@@ -233,7 +235,7 @@ def test_busy_refusals_are_counted_as_shed(serve, client):
             ticket.drop_if_unstarted()
         after = scrape(client, server.url)
     assert busy.status_code == 503
-    assert value(after, "qa_shed_total", reason="busy") - value(before, "qa_shed_total", reason="busy") == 1
+    assert value(after, "qa_shed_total", reason="wait") - value(before, "qa_shed_total", reason="wait") == 1
     labels = {"route": "/ask", "method": "POST", "status": "503"}
     assert value(after, "qa_requests_total", **labels) - value(before, "qa_requests_total", **labels) == 1
     assert value(held, "qa_questions_in_flight") == 1

@@ -75,18 +75,47 @@ def served(tmp_path_factory):
         },
     )
     try:
+        proc.seen = _watch_start(proc)  # type: ignore[attr-defined]
         proc.wait_ready(timeout=1200)  # builds the index from the real report first
         yield proc, tmp / "index"
     finally:
         proc.stop()
 
 
+def _watch_start(proc: ServeProcess, timeout: float = 1200) -> list[dict]:
+    """What /healthz and /readyz said while the server started: the port is bound at once and
+    the index is built behind it."""
+    seen: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.proc.poll() is None:
+        try:
+            health = httpx.get(f"{proc.url}/healthz", timeout=5).status_code
+            ready = httpx.get(f"{proc.url}/readyz", timeout=5).json()
+        except httpx.HTTPError:
+            time.sleep(0.2)
+            continue
+        seen.append({"healthz": health, **ready})
+        if ready["status"] in ("ready", "error"):
+            break
+        time.sleep(0.5)
+    return seen
+
+
+def test_serve_binds_first_and_says_building_with_the_step(served):
+    proc, _ = served
+    building = [s for s in proc.seen if s["status"] == "building"]
+    assert building, proc.seen[:5]
+    assert all(s["healthz"] == 200 for s in proc.seen)
+    assert any("building the index: embedding" in s["detail"] and "/5)" in s["detail"] for s in building)
+
+
 def test_serve_rebuilds_a_missing_index_then_serves(served):
     proc, index_dir = served
     assert (index_dir / CURRENT).is_file()
-    ready = httpx.get(f"{proc.url}/readyz", timeout=30).json()
-    assert ready["manifest"]["counts"]["documents"] == 1
-    assert ready["manifest"]["build_id"] == (index_dir / CURRENT).read_text().strip()
+    assert httpx.get(f"{proc.url}/readyz", timeout=30).json() == {"status": "ready"}
+    manifest = httpx.get(f"{proc.url}/manifest", headers=AUTH, timeout=30).json()
+    assert manifest["counts"]["documents"] == 1
+    assert manifest["build_id"] == (index_dir / CURRENT).read_text().strip()
     err = proc.stderr()  # the start-up story: why it builds, that it builds, then where to go
     assert "no index in" in err and "building it now" in err and "qa build-index" not in err
     assert "building the index for 1 document: embedding" in err
@@ -129,8 +158,8 @@ def test_sighup_with_a_broken_index_keeps_serving(served):
         proc.proc.send_signal(signal.SIGHUP)
         _wait_for(lambda: "SIGHUP reload failed" in proc.stderr(), 120, "the failed reload")
         assert f"still serving index {build_id}" in proc.stderr()
-        ready = httpx.get(f"{proc.url}/readyz", timeout=30).json()
-        assert ready["manifest"]["build_id"] == build_id
+        manifest = httpx.get(f"{proc.url}/manifest", headers=AUTH, timeout=30).json()
+        assert manifest["build_id"] == build_id
         r = httpx.post(f"{proc.url}/ask", json={"question": QUESTION}, headers=AUTH, timeout=180)
         assert r.status_code == 200 and "9540GB" in r.json()["answer"]
     finally:
@@ -140,10 +169,17 @@ def test_sighup_with_a_broken_index_keeps_serving(served):
 def test_sigterm_finishes_requests_in_flight_and_stops_accepting(served):
     """Runs last in this module: it stops the shared server."""
     proc, _ = served
-    slow_question = "数" * 1000  # a long question: its embedding takes a while
+    slow_question = "数" * 250  # a long question (250 tokens, within the budget): its embedding takes a while
 
-    def ask(_: int) -> tuple[int, float]:
-        r = httpx.post(f"{proc.url}/ask", json={"question": slow_question}, headers=AUTH, timeout=300)
+    streamed: list[str] = []
+
+    def ask(n: int) -> tuple[int, float]:
+        if n == 3:  # one streamed answer: it must complete too, not be cut at the signal
+            body = {"question": slow_question + "?"}
+            r = httpx.post(f"{proc.url}/ask/stream", json=body, headers=AUTH, timeout=300)
+            streamed.append(r.text)
+        else:
+            r = httpx.post(f"{proc.url}/ask", json={"question": slow_question}, headers=AUTH, timeout=300)
         return r.status_code, time.monotonic()
 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
@@ -163,6 +199,7 @@ def test_sigterm_finishes_requests_in_flight_and_stops_accepting(served):
         refused_at = time.monotonic()
         results = [f.result() for f in futures]
     assert [status for status, _ in results] == [200, 200, 200, 200]
+    assert "event: done" in streamed[0] and "event: error" not in streamed[0]
     assert any(done > signalled for _, done in results)  # they were in flight at SIGTERM
     assert any(done > refused_at for _, done in results)  # new connections refused while they ran
     # uvicorn re-raises SIGTERM once its graceful shutdown is complete

@@ -81,8 +81,8 @@ def test_reload_under_load_loses_no_request(engine, serve, tmp_path):
         body = reload.json()
         assert body["build_id"] == manifest.build_id and body["previous_build_id"] == old_build
         assert body["changed"] is True
-        ready = httpx.get(f"{server.url}/readyz", timeout=30).json()
-        assert ready["manifest"]["build_id"] == manifest.build_id
+        serving = httpx.get(f"{server.url}/manifest", headers={"X-API-Key": KEY}, timeout=30).json()
+        assert serving["build_id"] == manifest.build_id
 
     failures = [r for r in results if r[0] != 200]
     assert not failures, failures[:5]

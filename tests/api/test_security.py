@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
+import httpx
 import pytest
 
 from qa.api.security import KeyChecker, key_id, presented_key
@@ -200,3 +201,42 @@ def test_keys_are_read_from_the_environment(monkeypatch):
     settings = Settings(_env_file=None)
     assert settings.api_key_list() == [KEY, OTHER_KEY]
     assert KEY not in repr(settings)
+
+
+def test_wrong_keys_spend_the_client_ips_rate_limit():
+    """Guessing keys meets 429 after the burst, like any other flood (no model needed)."""
+    from apihelpers import unloaded_server
+
+    with (
+        unloaded_server(api_keys=KEY, rate_limit_per_min=1, rate_limit_burst=3) as server,
+        httpx.Client(timeout=30) as client,
+    ):
+        guesses = [
+            client.get(f"{server.url}/documents", headers={"X-API-Key": f"guess-{n}"}) for n in range(6)
+        ]
+        assert [r.status_code for r in guesses] == [401, 401, 401, 429, 429, 429]
+        assert "rate limit" in guesses[-1].json()["detail"] and int(guesses[-1].headers["retry-after"]) >= 1
+        missing = client.get(f"{server.url}/documents")  # no key at all: the same bucket
+        assert missing.status_code == 429
+        assert client.get(f"{server.url}/healthz").status_code == 200  # probes stay open
+
+
+def test_readyz_without_a_key_says_only_ready_or_not():
+    from apihelpers import unloaded_server
+
+    with unloaded_server(api_keys=KEY) as server, httpx.Client(timeout=30) as client:
+        public = client.get(f"{server.url}/readyz")
+        assert public.status_code == 503 and public.json() == {"status": "error"}  # no why, no paths
+        keyed = client.get(f"{server.url}/readyz", headers={"X-API-Key": KEY})
+        assert keyed.json() == {"status": "error", "detail": "not loaded (test)"}
+        assert client.get(f"{server.url}/manifest").status_code == 401
+
+
+def test_manifest_is_behind_the_key_and_readyz_carries_none():
+    from apihelpers import HeldAnswerer, held_server
+
+    with held_server(HeldAnswerer(), api_keys=KEY) as server, httpx.Client(timeout=30) as client:
+        assert client.get(f"{server.url}/readyz").json() == {"status": "ready"}
+        assert client.get(f"{server.url}/manifest").status_code == 401
+        manifest = client.get(f"{server.url}/manifest", headers={"X-API-Key": KEY})
+        assert manifest.status_code == 200 and manifest.json()["build_id"] == "held"
