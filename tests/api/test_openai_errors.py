@@ -33,7 +33,9 @@ def fake_engine(tmp_path_factory):
 def server(fake_engine) -> Iterator[ServerThread]:
     from qa.api import create_app
 
-    settings = Settings(index_dir=fake_engine.settings.index_dir, _env_file=None, max_in_flight=1, **OPEN)
+    settings = Settings(
+        index_dir=fake_engine.settings.index_dir, _env_file=None, max_in_flight=1, max_wait_ms=1, **OPEN
+    )
     with ServerThread(create_app(settings, state=loaded_state(fake_engine, settings)), settings) as running:
         yield running
 
@@ -75,6 +77,7 @@ def test_a_question_that_is_not_last_is_a_bad_request_with_our_reason(server):
 @pytest.mark.parametrize("stream", [False, True])
 def test_overload_is_a_503_whose_error_carries_our_message(server, stream):
     guard = server.app.state.qa_guard
+    guard.service_s = 1.0  # answers take a second, so a question behind the held slot would wait ~1 s
     ticket = guard.reserve()  # the only slot (max_in_flight=1) is taken
     try:
         with pytest.raises(openai.InternalServerError) as caught:
@@ -83,9 +86,10 @@ def test_overload_is_a_503_whose_error_carries_our_message(server, stream):
         ticket.drop_if_unstarted()
     error = caught.value
     assert error.status_code == 503
-    assert error.message.endswith(" - busy: 1 questions are being answered (QA_MAX_IN_FLIGHT); retry in 1 s")
+    assert " - busy: the expected wait is 1.0 s, over 0.001 s (QA_MAX_WAIT_MS)" in error.message
     assert error.body["type"] == "server_error"
-    assert error.response.headers["retry-after"] == "1"
+    # From the queue: the expected wait over the bound plus one service time, rounded up (1 - 0.001 + 1).
+    assert error.response.headers["retry-after"] == "2"
     assert error.response.headers["x-request-id"]
 
 
