@@ -18,12 +18,24 @@ from qa.answer.policy import Policy
 from qa.answer.question import Asked, Question
 from qa.answer.spans import entity_answer, yes_or_no
 from qa.index.store import Index
+from qa.lang import either
 from qa.prompts import Templates
 from qa.schemas import AskResponse, Citation
 from qa.text import normalize_query
-from qa.text.values import Value, qualified_span
+from qa.text.values import Value, ValueKind, qualified_span
 
 _RANGE = re.compile(r"\s?(?:至|到|~|～|-|—|–)\s?")
+_YEAR_OF_DATE = re.compile(either("year_of_date"))
+
+
+def year_of(text: str, value: Value) -> str | None:
+    """The year a date ``value`` of ``text`` starts with, as written ("1943 年" of "1943 年 1 月 7 日")."""
+    if value.kind is not ValueKind.DATE:
+        return None
+    year = _YEAR_OF_DATE.match(text, value.start, value.end)
+    return text[value.start : year.end()] if year else None
+
+
 _FROM_TO = re.compile(r"从.*(?:到|至)|from .* to|\bchange|变化|提升了多少|增长了多少", re.I)
 
 
@@ -167,6 +179,9 @@ class ExtractiveComposer:
         """The value as written, with its qualifiers (超38个); for "from X to Y" questions, X to Y."""
         text = cand.sentence.text
         lo, hi = qualified_span(text, value)
+        year = year_of(text, value) if q.asks_year else None
+        if year:  # 哪一年 / what year: the date's year, as written
+            return year
         if _FROM_TO.search(q.normalized):
             same_clause = [v for v in cand.values if v.end <= value.start and value.start - v.end <= 12]
             if same_clause:

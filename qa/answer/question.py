@@ -77,6 +77,7 @@ _HOW_MANY = re.compile(rf"{EN.how_many}|(?:{ZH.how_many})(?:{alternation(ZH.coun
 _RATE_ASKED = re.compile(either("rate_asked"), re.I)
 _GROWTH_ASKED = re.compile(either("growth_asked"), re.I)
 _MAGNITUDE = re.compile("|".join(t.magnitude for t in TABLES.values()), re.I)
+_ASKS_YEAR = re.compile(either("asks_year"), re.I)
 _PUBLICATION = re.compile("|".join(t.publication for t in TABLES.values()), re.I)
 
 
@@ -117,6 +118,7 @@ class Question:
     counted: list[str] = field(default_factory=list)
     list_measure: str | None = None
     asks_magnitude: bool = False
+    asks_year: bool = False
 
 
 def analyze(
@@ -166,6 +168,7 @@ def analyze(
         counted_en(normalized) if language is Language.EN else counted_zh(normalized),
         list_measure(normalized),
         bool(_MAGNITUDE.search(normalized)),
+        asked is Asked.DATE and bool(_ASKS_YEAR.search(normalized)),
     )
 
 

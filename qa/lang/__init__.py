@@ -45,6 +45,8 @@ class LanguageTable:
     growth_asked: str
     question_words: str
     followup_frames: dict[str, str]
+    asks_year: str
+    year_of_date: str
 
     @property
     def count_family(self) -> tuple[str, ...]:
@@ -91,6 +93,8 @@ def _table(module: object) -> LanguageTable:
         growth_asked=module.GROWTH_ASKED,  # type: ignore[attr-defined]
         question_words=module.QUESTION_WORDS,  # type: ignore[attr-defined]
         followup_frames=dict(module.FOLLOWUP_FRAMES),  # type: ignore[attr-defined]
+        asks_year=module.ASKS_YEAR,  # type: ignore[attr-defined]
+        year_of_date=module.YEAR_OF_DATE,  # type: ignore[attr-defined]
     )
 
 

@@ -107,6 +107,9 @@ FOLLOWUP_FRAMES = {
     "open": "What about {topic}?",
 }
 
+ASKS_YEAR = r"\b(?:what|which) year\b|\byear (?:did|was|were|has|had)\b"
+YEAR_OF_DATE = r"\d{4}\b"
+
 MAGNITUDE = r"how (?:big|large|high|tall|long|far|heavy|wide|deep)"
 
 PUBLICATION = r"publish|release|posted|\bdated?\b"

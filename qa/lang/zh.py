@@ -116,6 +116,11 @@ GROWTH_ASKED = r"增长|增速|增幅|增加|提升"
 # Question words: the focus of a question is the nouns right before (or after) the first one.
 QUESTION_WORDS = r"多少|几|多大|多高|多长|多久|哪|什么|怎样|如何|怎么|是否|谁"
 
+# Words that ask for a year, not a day: the short answer of a full date is then its year
+# (哪一年 → 1943 年, not 1943 年 1 月 7 日); YEAR_OF_DATE is the year as a date starts with it.
+ASKS_YEAR = r"哪一?年(?!代)|何年|哪个年份|什么年份|年份"
+YEAR_OF_DATE = r"\d{3,4}\s?年"
+
 # Words that ask how big, not how many: 果园有多大 is answered by 22.31万亩, not by 3637家.
 MAGNITUDE = r"多大|多高|多长|多重|多远|多宽|多深|多久"
 

@@ -262,3 +262,18 @@ def test_which_two_asks_a_list():
 )
 def test_kinds_from_the_language_tables(question, kind):
     assert analyze(question).asked.value == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("特斯拉是哪一年去世的?", True),
+        ("What year did Tesla die?", True),
+        ("In which year was it built?", True),
+        ("特斯拉什么时候去世?", False),  # when: the whole date
+        ("在哪一年代转为彩色?", False),  # a decade
+        ("When did he die?", False),
+    ],
+)
+def test_asks_year(text, expected):
+    assert analyze(text).asks_year is expected
