@@ -12,7 +12,8 @@ of value, chunk rank, code match, missing terms), plus what it does not use toda
 clause's similarity, the previous and next sentences' similarity, the similarity of the chunk
 holding the sentence, the fused retrieval score, character-bigram overlap with the question,
 length, and each signal relative to the question's best candidate. It reads the indexes cached
-by ``make eval-external`` (and builds them if missing). scikit-learn comes with
+by ``make eval-external`` (and builds them if missing). ``--prompts`` compares instead the
+encoder's query task prompts by the top-1 dense sentence over the whole corpus. scikit-learn comes with
 sentence-transformers; this script is the only user of it.
 """
 
@@ -120,6 +121,47 @@ def gather(datasets_dir: Path) -> dict[str, list[tuple[np.ndarray, np.ndarray, n
     return sets
 
 
+PROMPTS = {  # EmbeddingGemma's query task prompts (its model card); the product asks with "search result"
+    "search result": "task: search result | query: ",
+    "question answering": "task: question answering | query: ",
+    "fact checking": "task: fact checking | query: ",
+}
+
+
+def prompt_study(datasets_dir: Path) -> None:
+    """Top-1 sentence by dense similarity over the whole corpus, per query task prompt."""
+    from qa.config import get_settings
+    from qa.embed import make_embedder
+    from qa.eval.calibrate import DATASETS
+    from qa.eval.external_index import DEFAULT_CACHE, open_dataset_engine
+    from qa.eval.squad import load_squad
+
+    settings = get_settings()
+    embedder = make_embedder(settings.embed_model, settings.embed_batch_size, backend="torch")
+    model = embedder._model  # type: ignore[attr-defined]
+    print(f"{'query prompt':34}" + "".join(f"{name:>10}" for name, *_ in DATASETS))
+    found: dict[str, list[float]] = {p: [] for p in PROMPTS}
+    for _, file, questions_from, holdout, limit in DATASETS:
+        dataset = load_squad(
+            datasets_dir / file,
+            questions_from=datasets_dir / questions_from if questions_from else None,
+            holdout=holdout,
+            limit=limit,
+        )
+        index = open_dataset_engine(dataset, settings, embedder, DEFAULT_CACHE)[0].index
+        texts = [fold(s.text) for s in index.sentences]
+        for name, prompt in PROMPTS.items():
+            vectors = model.encode(
+                [prompt + q.question for q in dataset.answerable], normalize_embeddings=True
+            )
+            best = (vectors @ index.sentence_matrix.T).argmax(1)
+            pairs = zip(dataset.answerable, best, strict=True)
+            holds = [any(fold(a) in texts[b] for a in q.answers) for q, b in pairs]
+            found[name].append(float(np.mean(holds)))
+    for name, shares in found.items():
+        print(f"{name:34}" + "".join(f"{x:10.3f}" for x in shares))
+
+
 def top1(cases: list[tuple[np.ndarray, np.ndarray, np.ndarray]], weights: np.ndarray | None) -> float:
     """Share of questions whose best candidate holds the answer (``weights`` None: the pipeline's score)."""
     hits = [h[int(np.argmax(x @ weights if weights is not None else s))] for x, h, s in cases]
@@ -131,7 +173,11 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument("--prompts", action="store_true", help="Compare the encoder's query task prompts.")
     args = parser.parse_args()
+    if args.prompts:
+        prompt_study(args.datasets)
+        return
     sets = gather(args.datasets)
     names = list(sets)
     print("top-1 sentence holds the gold answer (answerable questions, never refusing)")
