@@ -27,11 +27,19 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.answer.pipeline import build_pipeline
 from qa.answer.policy import DEFAULT_POLICY, Policy
 from qa.eval.replay import UTILITY, Case, Row, collect, dataset_sizes, outcome, report, utility
+
+if TYPE_CHECKING:
+    from qa.config import Settings
+    from qa.embed import Embedder
+    from qa.engine import Engine
+    from qa.eval.squad import SquadDataset
 
 RULE_SETS = [
     ("code", "entity", "rare", "pinyin", "focus", "role"),
@@ -152,19 +160,13 @@ DATASETS = [  # (name, file, questions_from, holdout, limit): the development se
 ]
 
 
-def gather_cases(datasets_dir: Path) -> list[Case]:
-    from qa.config import get_settings
-    from qa.engine import load_embedder, open_engine
+def development_engines(
+    datasets_dir: Path, settings: Settings, embedder: Embedder
+) -> Iterator[tuple[str, SquadDataset, Engine]]:
+    """Each development set of ``DATASETS`` with the engine over its cached index."""
     from qa.eval.external_index import DEFAULT_CACHE, open_dataset_engine
-    from qa.eval.gold import load_gold
     from qa.eval.squad import load_squad
 
-    settings = get_settings()
-    embedder = load_embedder(settings)
-    engine = open_engine(settings, rebuild=True, embedder=embedder)
-    gold = load_gold(settings.corpus_dir / "gold" / "gold.jsonl")
-    items = [(g.question, g.answerable, g.answers, True) for g in gold]
-    cases = collect(build_pipeline(engine), items, "gold")
     for name, file, questions_from, holdout, limit in DATASETS:
         dataset = load_squad(
             datasets_dir / file,
@@ -172,7 +174,21 @@ def gather_cases(datasets_dir: Path) -> list[Case]:
             holdout=holdout,
             limit=limit,
         )
-        engine, _ = open_dataset_engine(dataset, settings, embedder, DEFAULT_CACHE)
+        yield name, dataset, open_dataset_engine(dataset, settings, embedder, DEFAULT_CACHE)[0]
+
+
+def gather_cases(datasets_dir: Path) -> list[Case]:
+    from qa.config import get_settings
+    from qa.engine import load_embedder, open_engine
+    from qa.eval.gold import load_gold
+
+    settings = get_settings()
+    embedder = load_embedder(settings)
+    engine = open_engine(settings, rebuild=True, embedder=embedder)
+    gold = load_gold(settings.corpus_dir / "gold" / "gold.jsonl")
+    items = [(g.question, g.answerable, g.answers, True) for g in gold]
+    cases = collect(build_pipeline(engine), items, "gold")
+    for name, dataset, engine in development_engines(datasets_dir, settings, embedder):
         items = [(q.question, True, q.answers, False) for q in dataset.answerable]
         items += [(q.question, False, [], False) for q in dataset.held_out_questions]
         cases += collect(build_pipeline(engine), items, name)

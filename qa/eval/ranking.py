@@ -92,21 +92,12 @@ def gather(datasets_dir: Path) -> dict[str, list[tuple[np.ndarray, np.ndarray, n
     from qa.answer.pipeline import build_pipeline
     from qa.config import get_settings
     from qa.engine import load_embedder
-    from qa.eval.calibrate import DATASETS
-    from qa.eval.external_index import DEFAULT_CACHE, open_dataset_engine
-    from qa.eval.squad import load_squad
+    from qa.eval.calibrate import development_engines
 
     settings = get_settings()
     embedder = load_embedder(settings)
     sets: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
-    for name, file, questions_from, holdout, limit in DATASETS:
-        dataset = load_squad(
-            datasets_dir / file,
-            questions_from=datasets_dir / questions_from if questions_from else None,
-            holdout=holdout,
-            limit=limit,
-        )
-        engine, _ = open_dataset_engine(dataset, settings, embedder, DEFAULT_CACHE)
+    for name, dataset, engine in development_engines(datasets_dir, settings, embedder):
         pipeline = build_pipeline(engine)
         sets[name] = []
         for q in dataset.answerable:
@@ -132,32 +123,26 @@ def prompt_study(datasets_dir: Path) -> None:
     """Top-1 sentence by dense similarity over the whole corpus, per query task prompt."""
     from qa.config import get_settings
     from qa.embed import make_embedder
-    from qa.eval.calibrate import DATASETS
-    from qa.eval.external_index import DEFAULT_CACHE, open_dataset_engine
-    from qa.eval.squad import load_squad
+    from qa.eval.calibrate import development_engines
 
     settings = get_settings()
     embedder = make_embedder(settings.embed_model, settings.embed_batch_size, backend="torch")
     model = embedder._model  # type: ignore[attr-defined]
-    print(f"{'query prompt':34}" + "".join(f"{name:>10}" for name, *_ in DATASETS))
     found: dict[str, list[float]] = {p: [] for p in PROMPTS}
-    for _, file, questions_from, holdout, limit in DATASETS:
-        dataset = load_squad(
-            datasets_dir / file,
-            questions_from=datasets_dir / questions_from if questions_from else None,
-            holdout=holdout,
-            limit=limit,
-        )
-        index = open_dataset_engine(dataset, settings, embedder, DEFAULT_CACHE)[0].index
+    names = []
+    for name, dataset, engine in development_engines(datasets_dir, settings, embedder):
+        names.append(name)
+        index = engine.index
         texts = [fold(s.text) for s in index.sentences]
-        for name, prompt in PROMPTS.items():
+        for prompt_name, prompt in PROMPTS.items():
             vectors = model.encode(
                 [prompt + q.question for q in dataset.answerable], normalize_embeddings=True
             )
             best = (vectors @ index.sentence_matrix.T).argmax(1)
             pairs = zip(dataset.answerable, best, strict=True)
             holds = [any(fold(a) in texts[b] for a in q.answers) for q, b in pairs]
-            found[name].append(float(np.mean(holds)))
+            found[prompt_name].append(float(np.mean(holds)))
+    print(f"{'query prompt':34}" + "".join(f"{name:>10}" for name in names))
     for name, shares in found.items():
         print(f"{name:34}" + "".join(f"{x:10.3f}" for x in shares))
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from apihelpers import OPEN, ServerThread, loaded_state
+from widgethelpers import ask
 
 from qa.config import Settings
 
 PHONE = {"width": 390, "height": 844}
 QUESTION = "重庆和成都两地直联带宽达到多少?"
 FOLLOW_UP = "电信固定资产投资4年累计超过多少亿元?"
-ANSWER_MS = 180_000
 
 # Every element whose box sticks out of the viewport sideways and is not inside a scrolling box.
 OVERFLOWING = """() => {
@@ -102,17 +102,6 @@ def api(engine):
     settings = Settings(index_dir=engine.settings.index_dir, _env_file=None, request_timeout_s=150, **OPEN)
     with ServerThread(create_app(settings, state=loaded_state(engine, settings))) as server:
         yield server
-
-
-def ask(page, question: str, index: int):
-    from playwright.sync_api import expect
-
-    box = page.locator("qa-chat[floating] textarea")
-    box.fill(question)
-    box.press("Enter")
-    message = page.locator("qa-chat[floating] .msg.assistant").nth(index)
-    expect(message).to_have_attribute("data-state", "done", timeout=ANSWER_MS)
-    return message
 
 
 @pytest.mark.slow

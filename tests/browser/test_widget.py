@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from apihelpers import OPEN, ServerThread, loaded_state
+from widgethelpers import ANSWER_MS, ask
 
 from qa.config import Settings
 
 LINK_ZH = "重庆和成都两地直联带宽达到多少?"
 LINK_SECTION = "筑基强网,基础设施建设持续升级"
 INVEST_ZH = "电信固定资产投资4年累计超过多少亿元?"
-ANSWER_MS = 180_000
 
 HOST_PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>A customer's page</title>
@@ -63,18 +63,6 @@ def api(engine, host_site):
     )
     with ServerThread(create_app(settings, state=loaded_state(engine, settings))) as server:
         yield server
-
-
-def ask(page, question: str, index: int):
-    """Type a question, send it with Enter, wait until its streamed answer is complete."""
-    from playwright.sync_api import expect
-
-    box = page.locator("qa-chat[floating] textarea")
-    box.fill(question)
-    box.press("Enter")
-    message = page.locator("qa-chat[floating] .msg.assistant").nth(index)
-    expect(message).to_have_attribute("data-state", "done", timeout=ANSWER_MS)
-    return message
 
 
 @pytest.mark.slow
