@@ -11,6 +11,8 @@ precise ``Retry-After``), and has no window edge where a client gets two windows
 moment. Redis's own clock (``TIME``) is used, so workers on hosts with skewed clocks agree.
 Each bucket expires once it would be full again, so Redis holds only clients seen recently.
 
+The call is synchronous, from the event loop (the middleware and the failed-key charge are
+synchronous): one round trip per request, and ``SOCKET_TIMEOUT_S`` bounds a stalled Redis.
 When Redis cannot be reached the check falls back to this worker's own bucket (a warning is
 logged, at most every ``WARN_EVERY_S``): limits become per worker rather than the service
 refusing everyone.
