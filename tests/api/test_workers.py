@@ -69,6 +69,17 @@ def workers(engine, redis_server, tmp_path_factory):
         proc.stop()
 
 
+def test_workers_refuse_a_missing_index_before_binding(tmp_path):
+    proc = ServeProcess(
+        tmp_path,
+        {"QA_WORKERS": "2", "QA_INDEX_DIR": str(tmp_path / "none"), "QA_REBUILD_ON_START": "false"},
+    )
+    assert proc.proc.wait(120) == 2
+    err = proc.stderr()
+    assert "no index in" in err and "qa build-index" in err
+    assert "Started server process" not in err and "Traceback" not in err
+
+
 def fresh_get(url: str, key: str) -> httpx.Response:
     """One request on a new connection, so that it may reach either worker."""
     with httpx.Client(timeout=60) as client:
