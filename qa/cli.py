@@ -133,6 +133,11 @@ def serve(
     check_port(host, port)  # a taken port is said now, not after the model has loaded
     logging.config.dictConfig(log_config("info"))  # the same log format for loading as for serving
     tune_interpreter()
+    if settings.workers > 1:  # a supervisor and N worker processes (qa.api.workers)
+        from qa.api.workers import serve_workers
+
+        serve_workers(settings, host, port)
+        return
     state = ServiceState(settings)
     if not settings.rebuild_on_start:
         from qa.index import current_build_dir

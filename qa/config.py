@@ -137,6 +137,19 @@ class Settings(BaseSettings):
         "cannot send one (it shows counts, timings and the index build id, never questions or keys).",
     )
     shutdown_grace_s: float = Field(30.0, ge=0, description="On SIGTERM, time to finish requests.")
+    # Worker processes (qa.api.workers) and their shared state (qa.api.shared).
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Server processes sharing the port and the index on disk; each loads its own model "
+        "(~1 GB). Raise it only with more cores than one worker keeps busy (README: Workers).",
+    )
+    redis_url: str = Field(
+        "",
+        description="Redis (redis://host:port/db) holding the rate-limit buckets and every worker's "
+        "queue, so limits and the wait bound hold across workers; empty keeps them per worker.",
+    )
     keep_alive_s: float = Field(
         15.0, gt=0, le=600, description="Idle keep-alive; above clients' idle expiry (httpx: 5 s)."
     )

@@ -13,9 +13,10 @@ from fastapi import FastAPI
 
 from qa.api.admin import router as admin_router
 from qa.api.budget import QuestionBudget
-from qa.api.limits import QuestionGuard, RateLimiter, RateLimitMiddleware, charge_failed_key
+from qa.api.limits import QuestionGuard, RateLimitMiddleware, charge_failed_key
 from qa.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from qa.api.security import ApiKeyMiddleware, KeyChecker, document_security, public_paths_for
+from qa.api.shared import make_rate_limiter
 from qa.config import Settings
 
 
@@ -26,7 +27,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     )
     app.state.qa_budget = QuestionBudget(settings.max_question_tokens)
     app.state.qa_keys_required = bool(keys)
-    app.state.qa_rate_limiter = RateLimiter(settings.rate_limit_per_min, settings.rate_limit_burst)
+    app.state.qa_rate_limiter = make_rate_limiter(settings)  # in Redis when QA_REDIS_URL is set
     app.include_router(admin_router)
     document_security(app, keys_required=bool(keys))
     # add_middleware puts each new one outside the previous: add innermost first.

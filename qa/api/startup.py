@@ -68,6 +68,11 @@ class ReadyLineFilter(logging.Filter):
         if running and isinstance(args, tuple | list) and len(args) == 3:
             protocol, host, port = args
             record.msg = ready_line(str(protocol), str(host), int(str(port)))
+            from qa.api.workers import workers_starting
+
+            if workers := workers_starting():  # several workers: they say when they are ready
+                url = base_url(str(protocol), str(host), int(str(port)))
+                record.msg = f"listening on {url}: starting {workers} workers (each loads the model)"
             record.args = ()
             record.__dict__["color_message"] = record.msg
         return True

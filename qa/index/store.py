@@ -178,10 +178,10 @@ def load_index(index_dir: Path, expected: dict[str, Any] | None = None) -> Index
         }
         chunks = [Chunk.model_validate_json(line) for line in _lines(build / "chunks.jsonl")]
         sentences = [Sentence.model_validate_json(line) for line in _lines(build / "sentences.jsonl")]
-        chunk_vectors = faiss.read_index(str(build / "chunks.faiss"))
-        sentence_vectors = faiss.read_index(str(build / "sentences.faiss"))
+        chunk_vectors = _read_vectors(build / "chunks.faiss")
+        sentence_vectors = _read_vectors(build / "sentences.faiss")
         clauses = [Clause.model_validate_json(line) for line in _lines(build / "clauses.jsonl")]
-        clause_vectors = faiss.read_index(str(build / "clauses.faiss"))
+        clause_vectors = _read_vectors(build / "clauses.faiss")
         bm25 = bm25s.BM25.load(str(build / "bm25"), show_progress=False, verbosity=0)
     except (OSError, ValueError, RuntimeError) as exc:
         raise IndexCorruptError(f"cannot read index {build}: {exc}: run `qa build-index`") from exc
@@ -203,6 +203,12 @@ def load_index(index_dir: Path, expected: dict[str, Any] | None = None) -> Index
         clauses=clauses,
         clause_vectors=clause_vectors,
     )
+
+
+def _read_vectors(path: Path) -> faiss.Index:
+    """A flat index's vectors memory-mapped from the file (read-only), not copied: worker
+    processes serving the same build share those pages (QA_WORKERS)."""
+    return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
 
 
 def _lines(path: Path) -> list[str]:

@@ -52,3 +52,15 @@ def shared_server(engine) -> Iterator[ServerThread]:
 def client() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=180) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    """A real redis-server for the module (qa.api.shared, the worker tests)."""
+    from redishelpers import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server
+    finally:
+        server.stop()
