@@ -177,7 +177,11 @@ class HttpBackend:
             response = self._send("GET", "/readyz")
             body = _json(response)
             if response.status_code == 200:
-                self._manifest = body.get("manifest") or {}
+                # The manifest is behind the key at /manifest (older services put it in /readyz).
+                if not body.get("manifest"):
+                    manifest = self._send("GET", "/manifest")
+                    body["manifest"] = _json(manifest) if manifest.status_code == 200 else {}
+                self._manifest = body["manifest"]
                 return
             if body.get("status") == "error" or response.status_code != 503:
                 raise ServiceError(f"{self.url} is not ready: {body.get('detail') or response.status_code}")
