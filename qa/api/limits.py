@@ -89,6 +89,10 @@ class RateLimiter:
             else:
                 self._buckets.move_to_end(identity)
             wait = bucket.take(now)
+        self._refuse_if(wait)
+
+    def _refuse_if(self, wait: float) -> None:
+        """Raise 429 when the bucket says to wait ``wait`` seconds (> 0)."""
         if wait > 0:
             raise RateLimitedError(
                 f"rate limit exceeded: {self.per_minute:g} requests per minute, bursts of {self.burst}; "

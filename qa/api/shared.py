@@ -28,7 +28,6 @@ from typing import Any
 
 from qa.api.limits import RateLimiter
 from qa.config import Settings
-from qa.errors import RateLimitedError
 
 log = logging.getLogger("qa.api")
 KEY_PREFIX = "qa:rate:"
@@ -111,12 +110,7 @@ class RedisRateLimiter(RateLimiter):
                 log.warning("rate limit: Redis unreachable (%s); limiting per worker meanwhile", exc)
             super().check(identity)
             return
-        if wait > 0:
-            raise RateLimitedError(
-                f"rate limit exceeded: {self.per_minute:g} requests per minute, bursts of {self.burst}; "
-                f"retry in {wait:.1f} s",
-                retry_after=wait,
-            )
+        self._refuse_if(wait)
 
 
 def make_rate_limiter(settings: Settings) -> RateLimiter:

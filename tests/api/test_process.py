@@ -16,7 +16,7 @@ import time
 
 import httpx
 import pytest
-from apihelpers import ServeProcess, copy_index
+from apihelpers import ServeProcess, copy_index, wait_for
 
 from qa.index import current_build_dir
 from qa.index.store import CURRENT
@@ -25,15 +25,6 @@ pytestmark = pytest.mark.slow
 KEY = "process-admin-key"
 AUTH = {"X-API-Key": KEY}
 QUESTION = "重庆和成都两地直联带宽达到多少?"
-
-
-def _wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_serve_refuses_a_missing_index_without_loading_the_model(tmp_path):
@@ -136,7 +127,7 @@ def test_access_log_is_one_json_line_per_request(served):
         lines[:] = [json.loads(x) for x in proc.stdout().splitlines() if "proc-log-1" in x]
         return bool(lines)
 
-    _wait_for(logged, 10, "the access line")
+    wait_for(logged, 10, "the access line")
     assert lines[0]["event"] == "access" and lines[0]["path"] == "/healthz" and lines[0]["status"] == 200
     assert all(line.startswith("{") for line in proc.stdout().splitlines() if line.strip())
     assert KEY not in proc.stdout() + proc.stderr()
@@ -146,7 +137,7 @@ def test_sighup_reloads_the_current_build(served):
     proc, index_dir = served
     build_id = (index_dir / CURRENT).read_text().strip()
     proc.proc.send_signal(signal.SIGHUP)
-    _wait_for(lambda: f"SIGHUP reload: index {build_id} -> {build_id}" in proc.stderr(), 120, "the reload")
+    wait_for(lambda: f"SIGHUP reload: index {build_id} -> {build_id}" in proc.stderr(), 120, "the reload")
 
 
 def test_sighup_with_a_broken_index_keeps_serving(served):
@@ -156,7 +147,7 @@ def test_sighup_with_a_broken_index_keeps_serving(served):
     pointer.write_text("20990101T000000000000Z\n")
     try:
         proc.proc.send_signal(signal.SIGHUP)
-        _wait_for(lambda: "SIGHUP reload failed" in proc.stderr(), 120, "the failed reload")
+        wait_for(lambda: "SIGHUP reload failed" in proc.stderr(), 120, "the failed reload")
         assert f"still serving index {build_id}" in proc.stderr()
         manifest = httpx.get(f"{proc.url}/manifest", headers=AUTH, timeout=30).json()
         assert manifest["build_id"] == build_id
@@ -195,7 +186,7 @@ def test_sigterm_finishes_requests_in_flight_and_stops_accepting(served):
             except OSError:
                 return True
 
-        _wait_for(refused, 30, "the listening socket to close")
+        wait_for(refused, 30, "the listening socket to close")
         refused_at = time.monotonic()
         results = [f.result() for f in futures]
     assert [status for status, _ in results] == [200, 200, 200, 200]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from apihelpers import ServeProcess, copy_index
+from apihelpers import ServeProcess, copy_index, wait_for
 from prometheus_client.mmap_dict import MmapedDict
 
 from qa.index.store import CURRENT, MANIFEST
@@ -29,15 +29,6 @@ KEYS = [f"worker-test-key-{n}" for n in range(8)]
 LIMITED, METRICS, RELOAD, ASK = (KEYS[n] for n in range(4))
 BURST = 6
 QUESTION = "重庆和成都两地直联带宽达到多少?"
-
-
-def _wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +53,7 @@ def workers(engine, redis_server, tmp_path_factory):
         },
     )
     try:
-        _wait_for(lambda: "ready: demo page" in proc.stderr() or proc.proc.poll() is not None, 900, "ready")
+        wait_for(lambda: "ready: demo page" in proc.stderr() or proc.proc.poll() is not None, 900, "ready")
         assert proc.proc.poll() is None, proc.stderr()[-3000:]
         yield proc, index_dir, metrics_dir
     finally:
@@ -145,7 +136,7 @@ def test_reload_reaches_every_worker(workers):
     with httpx.Client(timeout=120) as client:
         r = client.post(f"{proc.url}/admin/reload", headers={"X-API-Key": RELOAD})
     assert r.status_code == 200 and r.json()["build_id"] == new
-    _wait_for(lambda: "reload of worker" in proc.stderr(), 60, "the other worker to follow")
+    wait_for(lambda: "reload of worker" in proc.stderr(), 60, "the other worker to follow")
     # Every worker now serves the new build: ask over new connections (each key has its burst).
     build_ids = {fresh_get(f"{proc.url}/manifest", KEYS[4 + n % 4]).json()["build_id"] for n in range(20)}
     assert build_ids == {new}
