@@ -41,15 +41,13 @@ def bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
-def features(pipeline: Any, question: str) -> list[dict[str, float]]:
-    """Every candidate's signals for one question (the pipeline's own stages, then extras)."""
-    from qa.index.store import _as_matrix
-
+def features(pipeline: Any, question: str, chunks: np.ndarray) -> list[dict[str, float]]:
+    """Every candidate's signals for one question (the pipeline's own stages, then extras);
+    ``chunks`` are the index's chunk vectors as one array."""
     index = pipeline.index
     plan = pipeline.analyse(question)
     retrieval = pipeline.retrieve(plan, 5)
     vector = plan.query.vector[0]
-    chunks = _as_matrix(index.chunk_vectors)
     fused = {h.chunk_id: h.score for h in retrieval.hits}
     asked = bigrams(question)
 
@@ -93,15 +91,17 @@ def gather(datasets_dir: Path) -> dict[str, list[tuple[np.ndarray, np.ndarray, n
     from qa.config import get_settings
     from qa.engine import load_embedder
     from qa.eval.calibrate import development_engines
+    from qa.index.store import _as_matrix
 
     settings = get_settings()
     embedder = load_embedder(settings)
     sets: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
     for name, dataset, engine in development_engines(datasets_dir, settings, embedder):
         pipeline = build_pipeline(engine)
+        chunks = _as_matrix(engine.index.chunk_vectors)  # once per index, not per question
         sets[name] = []
         for q in dataset.answerable:
-            rows = features(pipeline, q.question)
+            rows = features(pipeline, q.question, chunks)
             if not rows:
                 continue
             wanted = [fold(a) for a in q.answers]
