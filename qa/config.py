@@ -61,6 +61,27 @@ class Settings(BaseSettings):
     batch_max_size: int = Field(64, ge=1, le=1024, description="Questions per shared encode; 1 turns it off.")
     answer_cache_size: int = Field(1024, ge=0, le=1_000_000, description="Answers kept (LRU); 0: off.")
 
+    # Corpus growth (qa.index.embed_cache, qa.index.vectors).
+    embed_cache_dir: Path | None = Field(
+        None,
+        description="Where passage vectors are kept between builds, so a rebuild embeds only new or "
+        "changed text; None: <index_dir>/.embed-cache. Holds one build's vectors; safe to delete.",
+    )
+    vector_store: str = Field(
+        "faiss",
+        description="Where the index's vectors live: faiss (in-process, the default), "
+        "milvus:///path/file.db (Milvus Lite: a file, one process at a time) or http://host:19530 "
+        "(a Milvus server shared by replicas). Needs the milvus extra for Milvus.",
+    )
+    milvus_token: SecretStr = Field(
+        SecretStr(""), description="Milvus server token (user:password); empty: none."
+    )
+
+    @field_validator("vector_store")
+    @classmethod
+    def _check_store(cls, value: str) -> str:
+        return check_store_url(value)
+
     chunk_size: int = Field(300, ge=50, le=4000, description="Chunk size in characters.")
     chunk_overlap: int = Field(60, ge=0, description="Overlap between chunks in characters.")
     heading_max_chars: int = Field(24, ge=4, le=80, description="Longest line taken as a heading.")
@@ -192,6 +213,11 @@ class Settings(BaseSettings):
                 f"QA_CHUNK_OVERLAP ({self.chunk_overlap}) must be smaller than "
                 f"QA_CHUNK_SIZE ({self.chunk_size})"
             )
+        if self.workers > 1 and self.vector_store.startswith("milvus://"):
+            raise ValueError(
+                f"QA_VECTOR_STORE={self.vector_store} is a Milvus Lite file, which one process opens at a "
+                f"time: QA_WORKERS ({self.workers}) must be 1, or use a Milvus server (http://host:19530)"
+            )
         return self
 
     def index_params(self) -> dict[str, object]:
@@ -207,6 +233,23 @@ class Settings(BaseSettings):
             "heading_max_chars": self.heading_max_chars,
             "embed_dim": self.embed_dim,
         }
+
+
+def check_store_url(value: str) -> str:
+    """The setting's value, normalized; ValueError says what is accepted."""
+    url = value.strip()
+    if url in ("", "faiss"):
+        return "faiss"
+    if url.startswith("milvus://"):
+        path = url.removeprefix("milvus://")
+        if not path.endswith(".db") or path in ("", ".db"):
+            raise ValueError(
+                f"{value!r}: a Milvus Lite file must end in .db, e.g. milvus:///srv/qa/vectors.db"
+            )
+        return url
+    if url.startswith(("http://", "https://")) and len(url.split("://", 1)[1].strip("/")) > 0:
+        return url.rstrip("/")
+    raise ValueError(f"{value!r}: use faiss, milvus:///path/file.db (Milvus Lite) or http://host:19530")
 
 
 def _as_list(value: object) -> object:

@@ -74,6 +74,11 @@ class SentenceTransformerEmbedder:
             return f"hub:{self.model_id}"
         return folder_weights_hash(self._folder)
 
+    def document_key(self) -> str:
+        """What besides the weights decides a passage's vector (the embedding cache's key)."""
+        prompt = (self._model.prompts or {}).get("document", "")
+        return f"torch|{prompt}|dim={self._truncate}"
+
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, query=True, progress=False)
 

@@ -14,7 +14,7 @@ from qa.config import Settings
 from qa.embed import Embedder, make_embedder
 from qa.errors import IndexError_
 from qa.index import Index, build_index, load_index
-from qa.index.build import expected_state
+from qa.index.build import expected_state, vector_store
 from qa.retrieve import HybridRetriever
 
 log = logging.getLogger(__name__)
@@ -63,14 +63,15 @@ def open_engine(
         rebuild = settings.rebuild_on_start
     embedder = embedder or load_embedder(settings)
     expected = expected_state(settings, embedder)
+    store = vector_store(settings)
     try:
-        index = load_index(settings.index_dir, expected)
+        index = load_index(settings.index_dir, expected, store=store)
     except IndexError_ as exc:
         if not rebuild:
             raise
         log.warning("%s; building it now", _rebuild_reason(exc))
         build_index(settings, embedder, progress=progress, on_progress=on_progress)
-        index = load_index(settings.index_dir, expected)
+        index = load_index(settings.index_dir, expected, store=store)
     return Engine(settings, embedder, index, HybridRetriever(index, embedder, settings))
 
 

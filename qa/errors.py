@@ -47,6 +47,10 @@ class IndexCorruptError(IndexError_):
     """An index file is missing, truncated or fails its checksum."""
 
 
+class VectorStoreError(IndexError_):
+    """The vector store (a Milvus server or Milvus Lite file) cannot be reached or refused a call."""
+
+
 class NotFoundError(QAError):
     """An unknown document or chunk id."""
 

@@ -1,4 +1,10 @@
-"""Building the index: load and clean the corpus, chunk, embed, and write a new build."""
+"""Building the index: load and clean the corpus, chunk, embed, and write a new build.
+
+Only text no earlier build embedded is embedded (qa.index.embed_cache): a second build of the
+same corpus embeds nothing, adding a document embeds its texts, removing one embeds nothing.
+The vectors go to the configured store (qa.index.vectors: FAISS files or Milvus collections);
+the build folder, its manifest and the switch of CURRENT are the same either way.
+"""
 
 from __future__ import annotations
 
@@ -14,20 +20,21 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import faiss
+import numpy as np
 
 from qa.chunk import chunk_document, split_sentences, split_value_clauses
 from qa.config import Settings
 from qa.embed import Embedder
+from qa.index.embed_cache import EmbedCache, document_key
 from qa.index.store import (
     FORMAT_VERSION,
     MANIFEST,
     Manifest,
     checksums,
-    flat_ip,
     publish,
     write_jsonl,
 )
+from qa.index.vectors import VectorStore, make_store
 from qa.ingest import load_corpus
 from qa.ingest.loaders import corpus_files
 from qa.text import tokenize
@@ -65,7 +72,16 @@ def expected_state(settings: Settings, embedder: Embedder) -> dict[str, Any]:
         "model": embedder.model_id,
         "weights": embedder.weights_hash(),
         "params": settings.index_params(),
+        "vector_store": settings.vector_store,
     }
+
+
+def vector_store(settings: Settings) -> VectorStore:
+    return make_store(settings.vector_store, settings.milvus_token.get_secret_value())
+
+
+def embed_cache_dir(settings: Settings) -> Path:
+    return settings.embed_cache_dir or settings.index_dir / ".embed-cache"
 
 
 def _versions() -> dict[str, str]:
@@ -78,7 +94,6 @@ def _versions() -> dict[str, str]:
     return found
 
 
-log = logging.getLogger(__name__)
 STAGING_PREFIX = ".tmp-"
 
 
@@ -139,13 +154,26 @@ def build_index(
         len(documents), "" if len(documents) == 1 else "s", len(chunks), len(sentences),
     )  # fmt: skip
 
+    cache = EmbedCache.for_embedder(embed_cache_dir(settings), embedder)
+    embedded = 0
+
+    def embed(texts: list[str]) -> np.ndarray:
+        nonlocal embedded
+        vectors, fresh = cache.encode(
+            texts, lambda new: embedder.encode_documents(new, progress=progress), embedder.dim
+        )
+        embedded += fresh
+        return vectors
+
     step(2, f"embedding {len(chunks)} chunks of {len(documents)} document(s)")
-    chunk_vectors = embedder.encode_documents([c.text for c in chunks], progress=progress)
+    chunk_vectors = embed([c.text for c in chunks])
     step(3, f"embedding {len(sentences)} sentences")
-    sentence_vectors = embedder.encode_documents([s.text for s in sentences], progress=progress)
+    sentence_vectors = embed([s.text for s in sentences])
     clauses = split_value_clauses(sentences)
     step(4, f"embedding {len(clauses)} clauses")
-    clause_vectors = embedder.encode_documents([c.text for c in clauses], progress=progress)
+    clause_vectors = embed([c.text for c in clauses])
+    total = len(chunks) + len(sentences) + len(clauses)
+    log.info("embedded %d of %d texts; the others came from the embedding cache", embedded, total)
     step(5, "writing the index")
     bm25 = bm25s.BM25()
     bm25.index([tokenize(c.text) for c in chunks], show_progress=False)
@@ -161,9 +189,11 @@ def build_index(
     write_jsonl(staging / "chunks.jsonl", chunks)
     write_jsonl(staging / "sentences.jsonl", sentences)
     write_jsonl(staging / "clauses.jsonl", clauses)
-    faiss.write_index(flat_ip(clause_vectors), str(staging / "clauses.faiss"))
-    faiss.write_index(flat_ip(chunk_vectors), str(staging / "chunks.faiss"))
-    faiss.write_index(flat_ip(sentence_vectors), str(staging / "sentences.faiss"))
+    store = vector_store(settings)
+    tables = {"clauses": clause_vectors, "chunks": chunk_vectors, "sentences": sentence_vectors}
+    for table, vectors in tables.items():
+        store.write(staging, build_id, table, vectors)
+    store.finish(staging)
     bm25.save(str(staging / "bm25"), show_progress=False)
 
     state = expected_state(settings, embedder)
@@ -186,9 +216,13 @@ def build_index(
             "clauses": len(clauses),
         },
         files=checksums(staging),
+        vector_store=settings.vector_store,
+        embedding={"encoder": document_key(embedder), "embedded": embedded, "reused": total - embedded},
     )
     (staging / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
     final = settings.index_dir / build_id
     staging.rename(final)
     publish(settings.index_dir, final)
+    store.prune({p.name for p in settings.index_dir.iterdir() if (p / MANIFEST).is_file()})
+    cache.compact([c.text for c in chunks] + [s.text for s in sentences] + [c.text for c in clauses])
     return manifest

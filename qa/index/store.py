@@ -7,6 +7,7 @@ Layout under ``index_dir``::
     <build-id>/documents.json, chunks.jsonl, sentences.jsonl
     <build-id>/clauses.jsonl (clauses that state a figure)
     <build-id>/chunks.faiss, sentences.faiss, clauses.faiss, bm25/...
+        (with QA_VECTOR_STORE=milvus…: vectors.json naming the build's Milvus collections)
 
 A build is written into its own folder and only then named in ``CURRENT``, so a reader
 never sees a half-written index, and a running service can swap to a new build while
@@ -24,13 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 from pydantic import BaseModel
 
 from qa.checksums import sha256_file
 from qa.errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from qa.index.vectors import FAISS, VectorStore, VectorTable, as_matrix, flat_ip, read_vectors, store_of_build
 from qa.schemas import Chunk, Clause, Document, Sentence
+
+__all__ = ["flat_ip", "read_vectors"]  # where the build and older callers find them
 
 FORMAT_VERSION = 5  # 4: sentences carry their figures (values); 5: and the chunks they overlap
 CURRENT = "CURRENT"
@@ -49,6 +52,9 @@ class Manifest(BaseModel):
     versions: dict[str, str]
     counts: dict[str, int]
     files: dict[str, str]
+    vector_store: str = FAISS  # QA_VECTOR_STORE of the build; manifests from before it: FAISS
+    # How passages were encoded, and how many texts this build embedded vs took from the cache.
+    embedding: dict[str, Any] = {}
 
 
 @dataclass
@@ -60,19 +66,20 @@ class Index:
     documents: dict[str, Document]
     chunks: list[Chunk]
     sentences: list[Sentence]
-    chunk_vectors: faiss.Index
-    sentence_vectors: faiss.Index
+    chunk_vectors: VectorTable
+    sentence_vectors: VectorTable
     bm25: Any
     clauses: list[Clause] = field(default_factory=list)
-    clause_vectors: faiss.Index | None = None
+    clause_vectors: VectorTable | None = None
     chunk_pos: dict[str, int] = field(default_factory=dict)
     sentences_by_chunk: dict[str, list[int]] = field(default_factory=dict)
     chunk_ids_of_sentence: dict[int, list[str]] = field(default_factory=dict)
     clauses_of_sentence: dict[int, list[int]] = field(default_factory=dict)
     # The sentence and clause vectors as arrays: the answerer scores a few dozen of them per
-    # question, and slicing an array beats one FAISS reconstruct call per row.
-    sentence_matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
-    clause_matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    # question, and slicing an array beats one FAISS reconstruct call per row. With Milvus they
+    # stay there (RemoteRows: one fetch per slice), so a replica does not hold them.
+    sentence_matrix: Any = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    clause_matrix: Any = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
 
     def __post_init__(self) -> None:
         self.chunk_pos = {c.chunk_id: i for i, c in enumerate(self.chunks)}
@@ -83,14 +90,19 @@ class Index:
         for i, clause in enumerate(self.clauses):
             self.clauses_of_sentence.setdefault(clause.sentence_pos, []).append(i)
         self.vocabulary = frozenset(self.bm25.vocab_dict) if self.bm25 is not None else frozenset()
-        self.sentence_matrix = _as_matrix(self.sentence_vectors)
-        self.clause_matrix = _as_matrix(self.clause_vectors)
+        self.sentence_matrix = _rows(self.sentence_vectors)
+        self.clause_matrix = _rows(self.clause_vectors)
 
 
-def _as_matrix(vectors: faiss.Index | None) -> np.ndarray:
-    if vectors is None or vectors.ntotal == 0:
-        return np.zeros((0, vectors.d if vectors is not None else 0), dtype=np.float32)
-    return np.asarray(vectors.reconstruct_n(0, vectors.ntotal), dtype=np.float32)
+def _rows(vectors: VectorTable | None) -> Any:
+    if vectors is not None and hasattr(vectors, "rows"):
+        from qa.index.milvus import RemoteRows
+
+        return RemoteRows(vectors)  # type: ignore[arg-type]
+    return as_matrix(vectors)
+
+
+_as_matrix = as_matrix  # the eval's ranking study imports it by this name
 
 
 def current_build_dir(index_dir: Path) -> Path:
@@ -148,6 +160,7 @@ def check_fresh(manifest: Manifest, expected: dict[str, Any]) -> None:
         "model": manifest.model.get("id"),
         "weights": manifest.model.get("weights_hash"),
         "params": manifest.params,
+        "vector_store": manifest.vector_store,
     }
     differs = [key for key, value in expected.items() if actual.get(key) != value]
     if differs:
@@ -157,8 +170,11 @@ def check_fresh(manifest: Manifest, expected: dict[str, Any]) -> None:
         )
 
 
-def load_index(index_dir: Path, expected: dict[str, Any] | None = None) -> Index:
-    """Load the current build, verifying checksums and (when given) freshness."""
+def load_index(
+    index_dir: Path, expected: dict[str, Any] | None = None, store: VectorStore | None = None
+) -> Index:
+    """Load the current build, verifying checksums and (when given) freshness; its vectors from
+    ``store`` (by default the store the build names: FAISS, or its Milvus with no token)."""
     build = current_build_dir(index_dir)
     manifest = read_manifest(build)
     if expected is not None:
@@ -178,10 +194,11 @@ def load_index(index_dir: Path, expected: dict[str, Any] | None = None) -> Index
         }
         chunks = [Chunk.model_validate_json(line) for line in _lines(build / "chunks.jsonl")]
         sentences = [Sentence.model_validate_json(line) for line in _lines(build / "sentences.jsonl")]
-        chunk_vectors = _read_vectors(build / "chunks.faiss")
-        sentence_vectors = _read_vectors(build / "sentences.faiss")
+        vectors = store or store_of_build(build)
+        chunk_vectors = vectors.open(build, "chunks")
+        sentence_vectors = vectors.open(build, "sentences")
         clauses = [Clause.model_validate_json(line) for line in _lines(build / "clauses.jsonl")]
-        clause_vectors = _read_vectors(build / "clauses.faiss")
+        clause_vectors = vectors.open(build, "clauses")
         bm25 = bm25s.BM25.load(str(build / "bm25"), show_progress=False, verbosity=0)
     except (OSError, ValueError, RuntimeError) as exc:
         raise IndexCorruptError(f"cannot read index {build}: {exc}: run `qa build-index`") from exc
@@ -205,18 +222,5 @@ def load_index(index_dir: Path, expected: dict[str, Any] | None = None) -> Index
     )
 
 
-def _read_vectors(path: Path) -> faiss.Index:
-    """A flat index's vectors memory-mapped from the file (read-only), not copied: worker
-    processes serving the same build share those pages (QA_WORKERS)."""
-    return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
-
-
 def _lines(path: Path) -> list[str]:
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def flat_ip(vectors: np.ndarray) -> faiss.Index:
-    """Exact inner product: on normalized vectors it is cosine similarity."""
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
-    return index
