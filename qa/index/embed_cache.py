@@ -7,7 +7,7 @@ text gets the same vector whichever list it is in.
 
 Layout under the cache folder (``QA_EMBED_CACHE_DIR``, by default ``<index_dir>/.embed-cache``)::
 
-    <namespace>/seg-<time>-<pid>.npz    keys (sha256 digests) and float32 vectors
+    <namespace>/seg-<time>-<pid>.npz    keys (n x 32 bytes: sha256 digests) and float32 vectors
 
 A segment is written to a ``.tmp-`` name, fsynced and renamed, so a crash leaves either the
 whole segment or a temporary file that the next compaction deletes; a segment that cannot be
@@ -24,6 +24,7 @@ import logging
 import os
 import shutil
 import time
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ class EmbedCache:
         self.folder = root / space
         self._vectors: dict[bytes, np.ndarray] = {}
         self._segments: list[Path] = []
+        self._broken: list[Path] = []
         self._loaded = False
 
     @classmethod
@@ -74,12 +76,15 @@ class EmbedCache:
             try:
                 with np.load(path) as data:
                     keys, vectors = data["keys"], data["vectors"]
-            except (OSError, ValueError, KeyError) as exc:
+                if keys.shape != (len(vectors), 32):
+                    raise ValueError(f"{len(keys)} keys for {len(vectors)} vectors")
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
                 log.warning("embedding cache: ignoring unreadable segment %s (%s)", path.name, exc)
+                self._broken.append(path)
                 continue
             self._segments.append(path)
             for key, vector in zip(keys, vectors, strict=True):
-                self._vectors[bytes(key)] = vector
+                self._vectors[key.tobytes()] = vector
 
     def __len__(self) -> int:
         self._load()
@@ -113,7 +118,8 @@ class EmbedCache:
             self._segments.append(path)
 
     def _write(self, keys: Iterable[bytes], vectors: np.ndarray) -> Path | None:
-        key_array = np.array(list(keys), dtype="S32")
+        # Raw bytes, not numpy's "S32" strings: those drop a digest's trailing zero bytes.
+        key_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, 32)
         if not len(key_array):
             return None
         try:
@@ -146,6 +152,8 @@ class EmbedCache:
             for path in old:
                 path.unlink(missing_ok=True)
         self._vectors = {k: self._vectors[k] for k in kept}
+        for path in self._broken:
+            path.unlink(missing_ok=True)
         for path in self.folder.glob(f"{TMP_PREFIX}*"):
             if _older_than(path, 3600):
                 path.unlink(missing_ok=True)
