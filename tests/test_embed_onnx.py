@@ -101,3 +101,39 @@ def test_one_by_one_equals_one_batch_of_mixed_lengths(embedder):
     alone = np.vstack([onnx.encode_queries([t]) for t in texts])
     np.testing.assert_allclose(together, alone, atol=2e-5)
     assert onnx.encode_queries([]).shape == (0, together.shape[1])
+
+
+@pytest.mark.slow
+def test_passages_match_pytorch_fp32_on_the_reports_passages(engine):
+    """The bar for building the index with ONNX: cosine >= 0.9999 to fp32 PyTorch on real passages
+    (every chunk, every third sentence, every third figure clause of the report)."""
+    onnx = _onnx(engine.embedder)
+    index = engine.index
+    texts = [c.text for c in index.chunks]
+    texts += [s.text for s in index.sentences[::3]] + [c.text for c in index.clauses[::3]]
+    fast = onnx.encode_documents(texts)
+    reference = onnx.torch_embedder().encode_documents(texts)
+    assert fast.shape == reference.shape == (len(texts), index.chunk_vectors.d)
+    np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+    assert (fast * reference).sum(axis=1).min() >= 0.9999
+
+
+@pytest.mark.slow
+def test_passages_sorted_and_batched_equal_one_by_one(embedder):
+    onnx = _onnx(embedder)
+    texts = ["5G", "重庆市信息通信业“十四五”期间建成了多少个5G基站?" * 3, "千兆光网" * 60, "What is it?"]
+    together = onnx.encode_documents(texts)
+    alone = np.vstack([onnx.encode_documents([t]) for t in texts])
+    np.testing.assert_allclose(together, alone, atol=2e-5)
+    assert onnx.encode_documents([]).shape == (0, together.shape[1])
+
+
+def test_token_batches_cap_texts_and_padded_tokens():
+    from qa.embed_onnx import token_batches
+
+    counts = [3, 5, 5, 8, 20, 40]  # sorted, as the encoder sorts them
+    slices = list(token_batches(counts, max_texts=3, max_tokens=24))
+    assert [counts[s] for s in slices] == [[3, 5, 5], [8], [20], [40]]
+    for s in slices:  # a batch is padded to its last text; alone, a text may exceed the budget
+        assert len(counts[s]) <= 3 and (len(counts[s]) == 1 or len(counts[s]) * counts[s][-1] <= 24)
+    assert list(token_batches([], 3, 24)) == []

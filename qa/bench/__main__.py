@@ -67,6 +67,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--level-seconds", type=float, default=60.0, help="Time limit of each run.")
     parser.add_argument("--encoders", default="onnx,int8,bf16", help="Encoders compared with fp32.")
     parser.add_argument("--no-baseline", action="store_true", help="Skip the LangChain baseline.")
+    parser.add_argument(
+        "--growth-articles", type=int, default=16, help="CMRC articles beside the report; 0 skips growth."
+    )
     parser.add_argument("--strict", action="store_true", help="Exit 1 when a target is missed.")
     parser.add_argument(
         "--budget", type=float, default=540.0, help="Seconds; the int8/bf16 comparisons are dropped past it."
@@ -175,6 +178,13 @@ def main(argv: list[str] | None = None) -> int:
         say("LangChain baseline")
         baseline = langchain.measure(settings, index_dir, sequential)
 
+    growth = None
+    if args.growth_articles > 0:
+        from qa.bench import growth as corpus_growth
+
+        growth = corpus_growth.measure(out / "growth", corpus_growth.DATASET, args.growth_articles, say)
+        shutil.rmtree(out / "growth" / "work", ignore_errors=True)
+
     host.load_average_end = [round(x, 2) for x in os.getloadavg()]
     report = BenchReport(
         started_at=began_at,
@@ -186,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         floor=floor,
         encoders=encoder_results,
         baseline=baseline,
+        growth=growth,
         targets=[],
     )
     for run in report.services:

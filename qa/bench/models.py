@@ -105,6 +105,29 @@ class BaselineResult(BaseModel):
     prompts: str
 
 
+class GrowthBuild(BaseModel):
+    """One ``qa build-index`` process of the corpus-growth section (qa.bench.growth)."""
+
+    label: str
+    seconds: float
+    peak_rss_mb: float = Field(description="The build process's own (not Milvus Lite's server).")
+    documents: int
+    characters: int = Field(description="Characters of the corpus files.")
+    chars_per_second: float
+    embedded: int = Field(description="Texts this build embedded (the others came from the cache).")
+    texts: int = Field(description="Chunks, sentences and clauses in the build.")
+
+
+class GrowthResult(BaseModel):
+    articles: int
+    articles_available: int
+    builds: list[GrowthBuild]
+    speedup: float = Field(description="Full build chars/s, current path / today's path.")
+    add_over_alone: float = Field(description="Adding one document / building it alone, seconds.")
+    service_peak_rss_mb: dict[str, float]
+    service_errors: int
+
+
 class Target(BaseModel):
     name: str
     value: float
@@ -122,5 +145,6 @@ class BenchReport(BaseModel):
     floor: Latency = Field(description="Bare fp32 encode_query, one question per call.")
     encoders: list[EncoderResult]
     baseline: BaselineResult | None
+    growth: GrowthResult | None = None
     targets: list[Target]
     notes: list[str] = Field(default_factory=list)

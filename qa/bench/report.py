@@ -86,6 +86,10 @@ def targets(report: BenchReport) -> list[Target]:
             ok=not reembedded,
         ),
     ]
+    if report.growth:
+        from qa.bench.growth import growth_targets
+
+        found += growth_targets(report.growth)
     return found
 
 
@@ -173,6 +177,10 @@ def markdown(report: BenchReport) -> str:
             f"| {base.name} | {base.build_seconds:.1f} | {base.query.p50:.1f} | {base.query.p95:.1f} | "
             f"{over_floor:.2f} | {ask_over:.2f} |",
         ]
+    if report.growth:
+        from qa.bench.growth import markdown as growth_markdown
+
+        lines += ["", growth_markdown(report.growth)]
     lines += ["", "| target | value | goal | met |", "|---|---:|---|---|"]
     for t in report.targets:
         lines.append(f"| {t.name} | {t.value:g} | {t.target} | {'yes' if t.ok else 'NO'} |")
