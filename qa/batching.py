@@ -172,11 +172,6 @@ class MicroBatchingEmbedder:
     def encode_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return self.inner.encode_documents(texts, progress=progress)
 
-    def document_key(self) -> str:
-        from qa.index.embed_cache import document_key
-
-        return document_key(self.inner)
-
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Blocks the calling (worker) thread until the batch holding ``texts`` is encoded."""
         if not texts:

@@ -32,7 +32,7 @@ class SearchMode(StrEnum):
 
 
 class EmbedBackend(StrEnum):
-    """How questions are embedded (documents always use the PyTorch fp32 model)."""
+    """How questions, and passages at build time, are embedded (both fp32; the vectors agree)."""
 
     TORCH = "torch"  # sentence-transformers on PyTorch, fp32
     ONNX = "onnx"  # the same fp32 graph on ONNX Runtime, exported once into <model>/onnx
@@ -53,7 +53,9 @@ class Settings(BaseSettings):
         None, description="Truncate embeddings (Matryoshka: 768/512/256/128); None keeps all."
     )
     # Speed (qa.embed_onnx, qa.batching, qa.answer.cache); none of these changes the index.
-    embed_backend: EmbedBackend = Field(EmbedBackend.ONNX, description="Query encoder: onnx or torch.")
+    embed_backend: EmbedBackend = Field(
+        EmbedBackend.ONNX, description="Query and passage encoder: onnx or torch."
+    )
     embed_threads: int | None = Field(None, ge=1, le=256, description="Encoder threads; None: the default.")
     batch_max_wait_ms: float = Field(
         3.0, ge=0, le=100, description="Under load, how long a question waits for others to share its encode."

@@ -41,10 +41,15 @@ def text_key(text: str) -> bytes:
 
 
 def document_key(embedder: Any) -> str:
-    """The embedder's own description of how it encodes passages, or a conservative stand-in."""
+    """The embedder's own description of how it encodes passages (through wrappers such as the
+    micro-batcher, which pass passages straight on), or a conservative stand-in."""
     own = getattr(embedder, "document_key", None)
     if callable(own):
         return str(own())
+    for attribute in ("inner", "_embedder"):
+        wrapped = getattr(embedder, attribute, None)
+        if wrapped is not None and hasattr(wrapped, "encode_documents"):
+            return document_key(wrapped)
     return f"{type(embedder).__name__}|{embedder.model_id}|dim={embedder.dim}"
 
 

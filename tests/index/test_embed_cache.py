@@ -152,3 +152,15 @@ def test_a_cache_that_cannot_be_written_does_not_fail_the_build(tmp_path):
 
 def test_text_keys_tell_texts_apart():
     assert text_key("5G基站") != text_key("5G 基站") and len(text_key("x")) == 32
+
+
+def test_wrappers_share_the_wrapped_encoders_namespace():
+    from qa.batching import MicroBatchingEmbedder
+
+    inner = FakeEmbedder()
+    wrapped = MicroBatchingEmbedder(inner)
+    try:
+        assert namespace(wrapped) == namespace(inner)
+        assert namespace(wrapped) != namespace(MicroBatchingEmbedder(FakeEmbedder(dim=32)))
+    finally:
+        wrapped.close()
