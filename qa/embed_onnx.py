@@ -51,10 +51,11 @@ __all__ = [
     "read_meta",
 ]
 log = logging.getLogger(__name__)
-# Passage batches: up to 64 texts and 8,192 padded tokens. On the report's 179 passages (shared,
-# busy CPU) this took 86 s against 111 s for 16 texts / 4,096 tokens and 99 s for 64 / 2,048.
-DOCUMENT_BATCH_TEXTS = 64
-DOCUMENT_BATCH_TOKENS = 8192
+# Padded tokens per passage batch (and at most QA_EMBED_BATCH_SIZE texts). Building the report
+# from scratch (shared CPU, load 2.4-3.9): 1,024 tokens 14.1-15.5 s and ~800 MB peak RSS;
+# 2,048: 16.7-34.3 s, ~1,000 MB; 8,192 with 64 texts: 43.6 s, 1,487 MB. Smaller batches pad
+# less and keep the activations (batch x tokens x 6,912 floats in each MLP) small.
+DOCUMENT_BATCH_TOKENS = 1024
 
 
 class OnnxQueryEncoder:
@@ -187,7 +188,7 @@ class OnnxEmbedder:
 
     def encode_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Passages with the document prompt, shortest first, in batches of at most
-        DOCUMENT_BATCH_TEXTS texts and DOCUMENT_BATCH_TOKENS padded tokens."""
+        ``batch_size`` texts and DOCUMENT_BATCH_TOKENS padded tokens."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         encoder = self.encoder
@@ -197,7 +198,7 @@ class OnnxEmbedder:
         vectors: np.ndarray | None = None
         with _progress_bar(len(texts), progress) as bar:
             sorted_counts = [counts[i] for i in order]
-            for batch in token_batches(sorted_counts, DOCUMENT_BATCH_TEXTS, DOCUMENT_BATCH_TOKENS):
+            for batch in token_batches(sorted_counts, self.batch_size, DOCUMENT_BATCH_TOKENS):
                 rows = order[batch.start : batch.stop]
                 part = encoder.encode([texts[i] for i in rows], prompt)
                 if vectors is None:

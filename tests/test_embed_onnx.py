@@ -121,7 +121,8 @@ def test_passages_match_pytorch_fp32_on_the_reports_passages(engine):
 @pytest.mark.slow
 def test_passages_sorted_and_batched_equal_one_by_one(embedder):
     onnx = _onnx(embedder)
-    texts = ["5G", "重庆市信息通信业“十四五”期间建成了多少个5G基站?" * 3, "千兆光网" * 60, "What is it?"]
+    # Longer than one batch's token budget alone, and more texts than one batch holds.
+    texts = ["5G", "重庆市信息通信业“十四五”期间建成了多少个5G基站?" * 3, "千兆光网" * 600, "What is it?"] * 5
     together = onnx.encode_documents(texts)
     alone = np.vstack([onnx.encode_documents([t]) for t in texts])
     np.testing.assert_allclose(together, alone, atol=2e-5)
