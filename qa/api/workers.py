@@ -154,8 +154,9 @@ def serve_workers(settings: Settings, host: str, port: int) -> None:
 
     if not settings.rebuild_on_start:
         from qa.index import load_index
+        from qa.index.build import vector_store
 
-        load_index(settings.index_dir)
+        load_index(settings.index_dir, store=vector_store(settings))  # a Milvus server: with its token
     run_dir = Path(tempfile.mkdtemp(prefix="qa-serve-"))
     try:
         metrics_dir = run_dir / "metrics"

@@ -77,3 +77,29 @@ def test_targets_and_table():
     text = markdown(result)
     assert "| remove it | 17 | 20000 | 800 | 0 | 9.0 | 2222 | 900 |" in text
     assert "4.00x" in text and "1.20x" in text and "milvus lite (in the process) 950 MB" in text
+
+
+def test_the_bench_report_carries_the_growth_section_and_its_targets():
+    from test_bench_logic import _report  # the bench's own fixture report
+
+    from qa.bench.report import markdown as bench_markdown
+    from qa.bench.report import targets
+
+    report = _report(seq_p50=88.0, c16_rate=40.0)
+    assert not any("today's path" in t.name for t in report.targets)  # no growth run, no targets
+    report.growth = GrowthResult(
+        articles=16,
+        articles_available=256,
+        builds=[_build("remove it", 9.0, 3)],
+        speedup=1.5,
+        add_over_alone=1.2,
+        service_peak_rss_mb={"faiss": 700.0},
+        service_errors=0,
+    )
+    report.targets = targets(report)
+    missed = {t.name for t in report.targets if not t.ok}
+    assert "full build chars/s, current / today's path" in missed
+    assert "texts embedded to remove a document" in missed
+    assert "adding one document / building it alone, s" not in missed
+    text = bench_markdown(report)
+    assert "Corpus growth (report + 16 of 256" in text and "| remove it | 17 |" in text
