@@ -25,6 +25,7 @@ import numpy as np
 from qa.chunk import chunk_document, split_sentences, split_value_clauses
 from qa.config import Settings
 from qa.embed import Embedder
+from qa.errors import QAError
 from qa.index.embed_cache import EmbedCache, document_key
 from qa.index.store import (
     FORMAT_VERSION,
@@ -223,6 +224,19 @@ def build_index(
     final = settings.index_dir / build_id
     staging.rename(final)
     publish(settings.index_dir, final)
-    store.prune({p.name for p in settings.index_dir.iterdir() if (p / MANIFEST).is_file()})
-    cache.compact([c.text for c in chunks] + [s.text for s in sentences] + [c.text for c in clauses])
+    texts = [c.text for c in chunks] + [s.text for s in sentences] + [c.text for c in clauses]
+    _tidy(settings, store, cache, texts)
     return manifest
+
+
+def _tidy(settings: Settings, store: VectorStore, cache: EmbedCache, texts: list[str]) -> None:
+    """After publishing: drop old builds' collections, bound the cache. The build is served
+    already, so a failure here is logged, not raised (the next build tries again)."""
+    try:
+        store.prune({p.name for p in settings.index_dir.iterdir() if (p / MANIFEST).is_file()})
+    except QAError as exc:
+        log.warning("could not drop old builds' vectors: %s", exc.detail)
+    try:
+        cache.compact(texts)
+    except OSError as exc:
+        log.warning("could not compact the embedding cache: %s", exc)

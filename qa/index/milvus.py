@@ -3,8 +3,9 @@
 Each build writes one collection per table, named ``qa_<build-id>_<table>``, with the record's
 list position as primary key and an exact (FLAT, inner-product) index, so a search returns
 what FAISS's flat index returns and the fusion and answers are the same. Collections of builds
-older than the ones kept on disk are dropped when a build is published; one Milvus database
-should serve one deployment (one corpus), or its older builds could be taken for ours.
+that are not kept on disk (and builds that failed half-way) are dropped when a build is
+published; one Milvus database should serve one deployment (one corpus), or its builds could
+be taken for ours.
 
 Milvus Lite (``milvus:///path/file.db``) runs inside the opening process and locks the file:
 one process at a time (build it, then serve it; or build in the service with /admin/reload
@@ -62,9 +63,16 @@ class MilvusStore:
         return client_for(self.url, self._token)
 
     def write(self, staging: Path, build_id: str, table: str, vectors: np.ndarray) -> None:
+        name = collection_name(build_id, table)
+        try:
+            self._write(name, vectors)
+        except Exception as exc:  # pymilvus raises MilvusException and grpc errors
+            raise VectorStoreError(f"cannot write Milvus collection {name} at {self.url}: {exc}") from exc
+        self._written[table] = {"name": name, "rows": len(vectors), "dim": int(vectors.shape[1])}
+
+    def _write(self, name: str, vectors: np.ndarray) -> None:
         from pymilvus import DataType, MilvusClient
 
-        name = collection_name(build_id, table)
         client = self.client
         if client.has_collection(name):
             client.drop_collection(name)
@@ -78,7 +86,6 @@ class MilvusStore:
             rows = vectors[start : start + INSERT_ROWS]
             client.insert(name, [{"id": start + i, "vector": v.tolist()} for i, v in enumerate(rows)])
         client.flush(name)
-        self._written[table] = {"name": name, "rows": len(vectors), "dim": int(vectors.shape[1])}
 
     def finish(self, staging: Path) -> None:
         """Name the collections in the build folder, so the manifest's checksums cover them."""
@@ -107,14 +114,18 @@ class MilvusStore:
         return MilvusTable(client, name, rows, int(entry["dim"]))
 
     def prune(self, keep: set[str]) -> None:
-        """Drop the collections of builds older than every kept one (theirs folders are gone)."""
+        """Drop the collections of builds that are not kept and older than the newest kept one:
+        builds whose folders are gone, and builds that failed before they were published."""
         if not keep:
             return
-        oldest = min(keep)
-        for name in self.client.list_collections():
-            parts = name.split("_")
-            if len(parts) == 3 and parts[0] == "qa" and parts[1] < oldest and parts[1] not in keep:
-                self.client.drop_collection(name)
+        newest = max(keep)
+        try:
+            for name in self.client.list_collections():
+                parts = name.split("_")
+                if len(parts) == 3 and parts[0] == "qa" and parts[1] not in keep and parts[1] < newest:
+                    self.client.drop_collection(name)
+        except Exception as exc:  # pymilvus raises MilvusException and grpc errors
+            raise VectorStoreError(f"cannot drop old collections at {self.url}: {exc}") from exc
 
 
 class MilvusTable:
@@ -126,13 +137,21 @@ class MilvusTable:
         self.ntotal = rows
         self.d = dim
 
+    def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
+        """A Milvus call whose failure is a VectorStoreError (503 at the API), not a crash."""
+        try:
+            return method(*args, **kwargs)
+        except Exception as exc:  # pymilvus raises MilvusException and grpc errors
+            raise VectorStoreError(f"Milvus collection {self.name}: {exc}") from exc
+
     def search(self, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         queries = np.atleast_2d(np.asarray(x, dtype=np.float32))
         sims = np.full((len(queries), k), -np.inf, dtype=np.float32)
         ids = np.full((len(queries), k), -1, dtype=np.int64)
         if k <= 0 or self.ntotal == 0:
             return sims, ids
-        found = self._client.search(
+        found = self._call(
+            self._client.search,
             self.name,
             data=[q.tolist() for q in queries],
             limit=k,
@@ -149,7 +168,7 @@ class MilvusTable:
         wanted = [int(p) for p in np.atleast_1d(positions)]
         if not wanted:
             return np.zeros((0, self.d), dtype=np.float32)
-        got = self._client.get(self.name, ids=sorted(set(wanted)), output_fields=["vector"])
+        got = self._call(self._client.get, self.name, ids=sorted(set(wanted)), output_fields=["vector"])
         by_id = {int(r["id"]): r["vector"] for r in got}
         missing = [p for p in wanted if p not in by_id]
         if missing:
@@ -163,7 +182,8 @@ class MilvusTable:
         out = np.empty((n, self.d), dtype=np.float32)
         for lo in range(start, start + n, QUERY_ROWS):
             hi = min(lo + QUERY_ROWS, start + n)
-            got = self._client.query(self.name, filter=f"id >= {lo} and id < {hi}", output_fields=["vector"])
+            window = f"id >= {lo} and id < {hi}"
+            got = self._call(self._client.query, self.name, filter=window, output_fields=["vector"])
             for r in got:
                 out[int(r["id"]) - start] = r["vector"]
         return out

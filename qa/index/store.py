@@ -30,10 +30,8 @@ from pydantic import BaseModel
 
 from qa.checksums import sha256_file
 from qa.errors import IndexCorruptError, IndexMissingError, IndexStaleError
-from qa.index.vectors import FAISS, VectorStore, VectorTable, as_matrix, flat_ip, read_vectors, store_of_build
+from qa.index.vectors import FAISS, VectorStore, VectorTable, as_matrix, store_of_build
 from qa.schemas import Chunk, Clause, Document, Sentence
-
-__all__ = ["flat_ip", "read_vectors"]  # where the build and older callers find them
 
 FORMAT_VERSION = 5  # 4: sentences carry their figures (values); 5: and the chunks they overlap
 CURRENT = "CURRENT"

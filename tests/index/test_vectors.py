@@ -103,6 +103,9 @@ def test_switching_store_makes_the_index_stale(two_builds):
 def test_old_builds_collections_are_dropped_with_their_folders(two_builds):
     _, milvus_settings, embedder = two_builds
     store = vector_store(milvus_settings)
+    failed = milvus_settings.index_dir / ".tmp-failed"  # a build that died after writing vectors
+    failed.mkdir()
+    store.write(failed, "20000101T000000000000Z", "chunks", embedder.encode_documents(["x", "y"]))
     for _ in range(2):  # three builds in all; two are kept on disk (KEEP_BUILDS)
         build_index(milvus_settings, embedder, progress=False)
     kept = {p.name for p in milvus_settings.index_dir.iterdir() if (p / "manifest.json").is_file()}
