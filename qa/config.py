@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from qa.config_llm import LLMSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +40,7 @@ class EmbedBackend(StrEnum):
     ONNX = "onnx"  # the same fp32 graph on ONNX Runtime, exported once into <model>/onnx
 
 
-class Settings(BaseSettings):
+class Settings(LLMSettings):
     model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
 
     corpus_dir: Path = Field(ROOT / "corpus", description="Folder of .txt/.md/.html documents.")

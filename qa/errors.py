@@ -65,6 +65,16 @@ class NotReadyError(QAError):
     status_code = 503
 
 
+class LLMError(QAError):
+    """The generative answerer's model failed or timed out (qa.generate.llm)."""
+
+    status_code = 503
+
+
+class LLMUnavailableError(LLMError):
+    """The generative answerer was asked for, but no model is installed or configured."""
+
+
 # --- access and load (qa.api.security, qa.api.limits, qa.api.middleware) -----------------------
 
 

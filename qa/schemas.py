@@ -119,6 +119,17 @@ class AskResponse(BaseModel):
     refusal_reason: str | None = Field(
         None, description='Why it refused: the failed check of the best passage, e.g. "terms: missing: 6G".'
     )
+    answerer: str = Field("extractive", description='Who wrote the answer: "extractive" or "generative".')
+    grounded: bool = Field(
+        True,
+        description="Every figure of the answer is stated by a passage it cites (extractive quotes always "
+        "are; a generative answer is checked by the grounding guard).",
+    )
+    violations: list[str] = Field(
+        default_factory=list,
+        description="What the grounding guard found in the generated text, also when it was repaired or "
+        "replaced by the extractive answer.",
+    )
     timings_ms: dict[str, float] = Field(default_factory=dict)
     debug: dict[str, Any] | None = Field(
         None,

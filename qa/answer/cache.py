@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from qa.answer.pipeline import Answerer
 from qa.config import SearchMode, Settings
@@ -60,7 +60,12 @@ class _Answering(Protocol):
     index: Index
 
     def answer(
-        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
+        self,
+        question: str,
+        top_k: int = 5,
+        mode: SearchMode | None = None,
+        debug: bool = False,
+        **options: Any,
     ) -> AskResponse: ...
 
 
@@ -105,10 +110,18 @@ class CachedAnswerer:
         return (normalize_query(question), top_k, resolved.value, build_id, self.fingerprint)
 
     def answer(
-        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
+        self,
+        question: str,
+        top_k: int = 5,
+        mode: SearchMode | None = None,
+        debug: bool = False,
+        **options: Any,
     ) -> AskResponse:
-        if debug:  # a breakdown is asked for rarely and must be of a fresh answer
-            return self.inner.answer(question, top_k, mode, debug=True)
+        """``options`` go to the inner answerer (the generative one's ``on_delta`` for streaming, and
+        ``history``, which changes its prompt: such answers are not cached)."""
+        history_matters = bool(options.get("history")) and getattr(self.inner, "uses_history", False)
+        if debug or history_matters:  # a breakdown must be of a fresh answer
+            return self.inner.answer(question, top_k, mode, debug=debug, **options)
         began = time.perf_counter()
         key = self.key(question, top_k, mode)
         with self._lock:
@@ -124,7 +137,7 @@ class CachedAnswerer:
             elapsed = round((time.perf_counter() - began) * 1000, 3)
             response.timings_ms = {HIT: elapsed, "total": elapsed}
             return response
-        response = self.inner.answer(question, top_k, mode)
+        response = self.inner.answer(question, top_k, mode, **options)
         stored = response.model_copy(deep=True)
         with self._lock:
             self._entries[key] = stored

@@ -31,8 +31,16 @@ MIN_RETRIEVED = 5
 
 
 class Answerer(Protocol):
+    """What the API, CLI, eval and bench call. ``options`` are answerer-specific keywords (the
+    generative answerer's ``history`` and ``on_delta``); an answerer ignores those it has no use for."""
+
     def answer(
-        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
+        self,
+        question: str,
+        top_k: int = 5,
+        mode: SearchMode | None = None,
+        debug: bool = False,
+        **options: Any,
     ) -> AskResponse: ...
 
 
@@ -72,7 +80,12 @@ class Pipeline:
         return self.composer.refuse(plan.question, candidates)
 
     def answer(
-        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
+        self,
+        question: str,
+        top_k: int = 5,
+        mode: SearchMode | None = None,
+        debug: bool = False,
+        **options: Any,
     ) -> AskResponse:
         began = time.perf_counter()
         plan = self.analyse(question)
@@ -91,17 +104,22 @@ class Pipeline:
 
 
 def answer_turn(
-    answerer: Answerer, questions: list[str], top_k: int = 5, mode: SearchMode | None = None
+    answerer: Answerer,
+    questions: list[str],
+    top_k: int = 5,
+    mode: SearchMode | None = None,
+    **options: Any,
 ) -> tuple[Resolution, AskResponse]:
     """Answer the last question of a conversation, resolving it as a follow-up first.
 
     The resolution's candidates are tried in order; the first the corpus answers wins, and
-    when none does the refusal for the first candidate (the best reading) is returned.
+    when none does the refusal for the first candidate (the best reading) is returned. The
+    earlier questions go to the answerer as ``history`` (the generative one shows them to its model).
     """
     resolution = resolve_conversation(questions)
     refusal: AskResponse | None = None
     for candidate in resolution.candidates:
-        response = answerer.answer(candidate, top_k, mode)
+        response = answerer.answer(candidate, top_k, mode, history=questions[:-1], **options)
         if response.found:
             return resolution.model_copy(update={"resolved": candidate}), response
         refusal = refusal or response

@@ -32,6 +32,7 @@ Wrong refusals of answerable questions still count in the overall and per-langua
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 
@@ -85,6 +86,9 @@ class QuestionResult(BaseModel):
     latency_ms: float = 0.0
     cached: bool = Field(False, description="The service answered from its answer cache.")
     error: str | None = None
+    answerer: str = "extractive"
+    grounded: bool = True
+    violations: list[str] = Field(default_factory=list)
 
     rank: int | None = None
     correct: bool | None = None
@@ -111,6 +115,24 @@ class Metrics(BaseModel):
     refusal_f1: float | None = None
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
+    # The generative answerer's guard: answers it repaired, replaced by the extractive answer, or
+    # (never, if it works) delivered with a figure no cited passage states; English answers to
+    # English questions.
+    repaired: int = 0
+    fell_back: int = 0
+    ungrounded: int = 0
+    english_answers: float | None = None
+
+
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|「[^」]*」|『[^』]*』|\[\d+\]")
+
+
+def is_english(text: str) -> bool:
+    """An English sentence around any quoted term: outside quotes, Latin words outnumber CJK characters."""
+    bare = _QUOTED.sub(" ", text)
+    words = len(re.findall(r"[A-Za-z]{2,}", bare))
+    cjk = len(re.findall(r"[\u3400-\u9fff]", bare))
+    return words >= 2 and words > cjk
 
 
 def fold(text: str) -> str:
@@ -205,6 +227,10 @@ def summarize(results: list[QuestionResult]) -> Metrics:
         m.refusal_recall = refused_unanswerable / len(unanswerable)
         p, rc = m.refusal_precision or 0.0, m.refusal_recall
         m.refusal_f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
+    m.repaired = sum(r.answerer == "generative" and bool(r.violations) for r in results)
+    m.fell_back = sum(r.answerer == "extractive" and bool(r.violations) for r in results)
+    m.ungrounded = sum(not r.grounded for r in results)
+    m.english_answers = _share(is_english(r.answer) for r in results if r.found and r.language == "en")
     answered = [r.latency_ms for r in results if r.error is None and not r.cached]
     if answered:
         latencies = np.array(answered)
