@@ -1,10 +1,12 @@
-"""Answer and refusal templates, loaded from ``prompts/`` so wording changes need no code."""
+"""Answer, refusal and repair templates, loaded from ``prompts/`` so wording changes need no code."""
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from qa.errors import ConfigError
 
@@ -40,15 +42,19 @@ class Templates:
         return self.term_separator.join(self.term_quote.format(term=t) for t in terms)
 
 
+def _read(path: Path, what: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{what} not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+
+
 def load_templates(prompts_dir: Path) -> dict[str, Templates]:
     """Templates by language code; a missing file or key fails at start, not mid-request."""
     path = prompts_dir / "answers.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"answer templates not found: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    data = _read(path, "answer templates")
     templates = {}
     for language in ("zh", "en"):
         table = data.get(language, {})
@@ -57,3 +63,30 @@ def load_templates(prompts_dir: Path) -> dict[str, Templates]:
             raise ConfigError(f"{path} [{language}] lacks {', '.join(missing)}")
         templates[language] = Templates(**{k: str(table[k]) for k in _KEYS})
     return templates
+
+
+GUARD_KINDS = ("citation", "figure", "qualifier", "name", "short_answer")
+
+
+@dataclass(frozen=True)
+class GuardWording:
+    """How the grounding guard's violations are put to the model (qa.generate.guard.describe):
+    ``item`` renders each one's ``{detail}``, ``advice`` holds one line per kind of violation."""
+
+    item: str
+    advice: dict[str, str]
+
+
+@lru_cache(maxsize=4)
+def load_guard_wording(prompts_dir: Path) -> dict[str, GuardWording]:
+    """The ``[guard.zh]`` and ``[guard.en]`` tables of ``generate.toml``, by language code; read once."""
+    path = prompts_dir / "generate.toml"
+    tables = _read(path, "generation prompts").get("guard", {})
+    wording = {}
+    for language in ("zh", "en"):
+        table = tables.get(language, {})
+        missing = [k for k in ("item", *GUARD_KINDS) if k not in table]
+        if missing:
+            raise ConfigError(f"{path} [guard.{language}] lacks {', '.join(missing)}")
+        wording[language] = GuardWording(str(table["item"]), {k: str(table[k]) for k in GUARD_KINDS})
+    return wording
