@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -51,18 +52,29 @@ def _read(path: Path, what: str) -> dict[str, Any]:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
 
 
-def load_templates(prompts_dir: Path) -> dict[str, Templates]:
-    """Templates by language code; a missing file or key fails at start, not mid-request."""
-    path = prompts_dir / "answers.toml"
-    data = _read(path, "answer templates")
-    templates = {}
+def language_tables(
+    path: Path, what: str, keys: Sequence[str], section: str | None = None
+) -> dict[str, dict[str, str]]:
+    """The ``[zh]`` and ``[en]`` tables of a prompts file (``[section.zh]``… with ``section``), each
+    checked for ``keys``: a missing file or key fails at start, not mid-request."""
+    data = _read(path, what)
+    if section:
+        data = data.get(section, {})
+    tables = {}
     for language in ("zh", "en"):
         table = data.get(language, {})
-        missing = [k for k in _KEYS if k not in table]
+        missing = [k for k in keys if k not in table]
         if missing:
-            raise ConfigError(f"{path} [{language}] lacks {', '.join(missing)}")
-        templates[language] = Templates(**{k: str(table[k]) for k in _KEYS})
-    return templates
+            name = f"{section}.{language}" if section else language
+            raise ConfigError(f"{path} [{name}] lacks {', '.join(missing)}")
+        tables[language] = {k: str(table[k]) for k in keys}
+    return tables
+
+
+def load_templates(prompts_dir: Path) -> dict[str, Templates]:
+    """Templates by language code."""
+    tables = language_tables(prompts_dir / "answers.toml", "answer templates", _KEYS)
+    return {language: Templates(**table) for language, table in tables.items()}
 
 
 GUARD_KINDS = ("citation", "figure", "qualifier", "name", "short_answer")
@@ -81,12 +93,5 @@ class GuardWording:
 def load_guard_wording(prompts_dir: Path) -> dict[str, GuardWording]:
     """The ``[guard.zh]`` and ``[guard.en]`` tables of ``generate.toml``, by language code; read once."""
     path = prompts_dir / "generate.toml"
-    tables = _read(path, "generation prompts").get("guard", {})
-    wording = {}
-    for language in ("zh", "en"):
-        table = tables.get(language, {})
-        missing = [k for k in ("item", *GUARD_KINDS) if k not in table]
-        if missing:
-            raise ConfigError(f"{path} [guard.{language}] lacks {', '.join(missing)}")
-        wording[language] = GuardWording(str(table["item"]), {k: str(table[k]) for k in GUARD_KINDS})
-    return wording
+    tables = language_tables(path, "generation prompts", ("item", *GUARD_KINDS), section="guard")
+    return {lang: GuardWording(t["item"], {k: t[k] for k in GUARD_KINDS}) for lang, t in tables.items()}

@@ -15,10 +15,11 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from qa.answer.pipeline import Answerer
+from qa.answer.pipeline import Answerer, Delta
 from qa.config import SearchMode, Settings
 from qa.index.store import Index
 from qa.schemas import AskResponse
@@ -65,7 +66,8 @@ class _Answering(Protocol):
         top_k: int = 5,
         mode: SearchMode | None = None,
         debug: bool = False,
-        **options: Any,
+        history: Sequence[str] = (),
+        on_delta: Delta | None = None,
     ) -> AskResponse: ...
 
 
@@ -115,13 +117,14 @@ class CachedAnswerer:
         top_k: int = 5,
         mode: SearchMode | None = None,
         debug: bool = False,
-        **options: Any,
+        history: Sequence[str] = (),
+        on_delta: Delta | None = None,
     ) -> AskResponse:
-        """``options`` go to the inner answerer (the generative one's ``on_delta`` for streaming, and
-        ``history``, which changes its prompt: such answers are not cached)."""
-        history_matters = bool(options.get("history")) and getattr(self.inner, "uses_history", False)
+        """``history`` and ``on_delta`` go to the inner answerer; when it shows ``history`` to its
+        model (the generative one), the answer depends on it and is not cached."""
+        history_matters = bool(history) and getattr(self.inner, "uses_history", False)
         if debug or history_matters:  # a breakdown must be of a fresh answer
-            return self.inner.answer(question, top_k, mode, debug=debug, **options)
+            return self.inner.answer(question, top_k, mode, debug, history, on_delta)
         began = time.perf_counter()
         key = self.key(question, top_k, mode)
         with self._lock:
@@ -137,7 +140,7 @@ class CachedAnswerer:
             elapsed = round((time.perf_counter() - began) * 1000, 3)
             response.timings_ms = {HIT: elapsed, "total": elapsed}
             return response
-        response = self.inner.answer(question, top_k, mode, **options)
+        response = self.inner.answer(question, top_k, mode, history=history, on_delta=on_delta)
         stored = response.model_copy(deep=True)
         with self._lock:
             self._entries[key] = stored

@@ -10,6 +10,7 @@ takes the plan, not the raw string. Follow-up turns are resolved here too
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,9 +31,13 @@ if TYPE_CHECKING:
 MIN_RETRIEVED = 5
 
 
+Delta = Callable[[str], None]
+
+
 class Answerer(Protocol):
-    """What the API, CLI, eval and bench call. ``options`` are answerer-specific keywords (the
-    generative answerer's ``history`` and ``on_delta``); an answerer ignores those it has no use for."""
+    """What the API, CLI, eval and bench call. ``history`` (earlier questions of the conversation)
+    and ``on_delta`` (receives answer text as it is generated) serve the generative answerer; the
+    extractive one has no use for them."""
 
     def answer(
         self,
@@ -40,7 +45,8 @@ class Answerer(Protocol):
         top_k: int = 5,
         mode: SearchMode | None = None,
         debug: bool = False,
-        **options: Any,
+        history: Sequence[str] = (),
+        on_delta: Delta | None = None,
     ) -> AskResponse: ...
 
 
@@ -85,7 +91,8 @@ class Pipeline:
         top_k: int = 5,
         mode: SearchMode | None = None,
         debug: bool = False,
-        **options: Any,
+        history: Sequence[str] = (),
+        on_delta: Delta | None = None,
     ) -> AskResponse:
         began = time.perf_counter()
         plan = self.analyse(question)
@@ -108,7 +115,7 @@ def answer_turn(
     questions: list[str],
     top_k: int = 5,
     mode: SearchMode | None = None,
-    **options: Any,
+    on_delta: Delta | None = None,
 ) -> tuple[Resolution, AskResponse]:
     """Answer the last question of a conversation, resolving it as a follow-up first.
 
@@ -119,7 +126,7 @@ def answer_turn(
     resolution = resolve_conversation(questions)
     refusal: AskResponse | None = None
     for candidate in resolution.candidates:
-        response = answerer.answer(candidate, top_k, mode, history=questions[:-1], **options)
+        response = answerer.answer(candidate, top_k, mode, history=questions[:-1], on_delta=on_delta)
         if response.found:
             return resolution.model_copy(update={"resolved": candidate}), response
         refusal = refusal or response

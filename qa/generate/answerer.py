@@ -15,22 +15,24 @@ line). The guard checks the complete answer; the final response, which the API s
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from qa.answer.checks import first_failure
 from qa.answer.evidence import Candidate
-from qa.answer.pipeline import Answerer, Pipeline, Plan
+from qa.answer.pipeline import Answerer, Delta, Pipeline, Plan
+from qa.answer.question import Asked, Question
 from qa.config import SearchMode, Settings
 from qa.errors import LLMError
 from qa.generate.guard import GuardReport, check_answer, describe, split_claims
 from qa.generate.llm import ChatModel
 from qa.generate.prompt import GenerationPrompts, Reply, StreamFilter, load_generation_prompts, parse
+from qa.lang import TABLES
+from qa.prompts import load_guard_wording
 from qa.schemas import AskResponse, Citation
-
-Delta = Callable[[str], None]
 
 
 @dataclass
@@ -51,6 +53,7 @@ class GenerativeAnswerer:
         pipeline: Pipeline,
         model: ChatModel,
         prompts: dict[str, GenerationPrompts],
+        prompts_dir: Path,
         passages: int = 4,
         max_tokens: int = 200,
     ) -> None:
@@ -61,6 +64,7 @@ class GenerativeAnswerer:
         self.prompts = prompts
         self.passages = passages
         self.max_tokens = max_tokens
+        self.wording = load_guard_wording(prompts_dir)
 
     def answer(
         self,
@@ -113,11 +117,13 @@ class GenerativeAnswerer:
         attempt = first
         if not first.reply.not_found and not first.report.grounded:
             repair = prompts.repair_messages(
-                messages, first.raw, describe(first.report.violations, q.language.value)
+                messages,
+                first.raw,
+                describe(first.report.violations, q.language.value, self.wording[q.language.value]),
             )
             attempt = self._attempt(repair, prompts, shown, q, None, timings)
             timings["repair"] = _ms(began) - timings["llm"]
-            violations += [v.detail for v in attempt.report.violations]
+            violations += [f"after repair: {v.detail}" for v in attempt.report.violations]
         if attempt.reply.not_found:
             refusal = AskResponse(
                 question=q.text, answer="", found=False, language=q.language.value, citations=[]
@@ -143,13 +149,17 @@ class GenerativeAnswerer:
         messages: list[dict[str, str]],
         prompts: GenerationPrompts,
         shown: dict[int, str],
-        q: Any,
+        q: Question,
         on_delta: Delta | None,
         timings: dict[str, float],
     ) -> _Attempt:
         raw = "".join(self._stream(messages, on_delta, timings))
         reply = parse(raw, prompts, self.prompts.values())
-        report = check_answer(reply.text, shown, q.language.value, q.text, reply.short_answer)
+        verdict = _verdict(reply.short_answer, q)
+        if verdict is not None:  # 是/否, Yes/No: a verdict on the passage, not a span of it
+            reply = replace(reply, short_answer=verdict)
+        span = None if verdict is not None else reply.short_answer
+        report = check_answer(reply.text, shown, q.language.value, q.text, span)
         return _Attempt(reply, report, raw)
 
     def _stream(
@@ -186,6 +196,19 @@ class GenerativeAnswerer:
         return self.pipeline.composer.citation(n, cand, lo, hi, supporting=True)
 
 
+def _verdict(short: str | None, q: Question) -> str | None:
+    """A yes/no question's short answer as the question's language says it (是/否, Yes/No), or None."""
+    if short is None or q.asked is not Asked.YES_NO:
+        return None
+    word = re.sub(r"[\s.。!!]+", "", short).lower()
+    asked = TABLES[q.language.value]
+    if any(word == t.yes.lower() for t in TABLES.values()):
+        return asked.yes
+    if any(word == t.no.lower() for t in TABLES.values()):
+        return asked.no
+    return None
+
+
 def _ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000, 3)
 
@@ -206,6 +229,7 @@ def open_generative(
         pipeline,
         model or open_chat_model(settings),
         load_generation_prompts(settings.prompts_dir),
+        settings.prompts_dir,
         passages=settings.llm_passages,
         max_tokens=settings.llm_max_tokens,
     )

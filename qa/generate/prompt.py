@@ -9,12 +9,12 @@ splits the two and recognises the "the passages do not say" reply.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import ConfigError
+from qa.prompts import language_tables
 
 _KEYS = ("system", "user", "passage", "history", "not_found", "short_label", "answer_label", "repair")
 _PLACEHOLDERS = {"user": ("{passages}", "{question}"), "repair": ("{violations}",)}
@@ -89,24 +89,13 @@ def _says_not_found(text: str, phrase: str) -> bool:
 def load_generation_prompts(prompts_dir: Path) -> dict[str, GenerationPrompts]:
     """The prompts by language; a missing file, key or placeholder fails at start, not mid-request."""
     path = prompts_dir / "generate.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"generation prompts not found: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
-    prompts = {}
-    for language in ("zh", "en"):
-        table = data.get(language, {})
-        missing = [k for k in _KEYS if k not in table]
-        if missing:
-            raise ConfigError(f"{path} [{language}] lacks {', '.join(missing)}")
+    tables = language_tables(path, "generation prompts", _KEYS)
+    for language, table in tables.items():
         for key, needed in _PLACEHOLDERS.items():
             absent = [p for p in needed if p not in table[key]]
             if absent:
                 raise ConfigError(f"{path} [{language}] {key} lacks {', '.join(absent)}")
-        prompts[language] = GenerationPrompts(**{k: str(table[k]) for k in _KEYS})
-    return prompts
+    return {language: GenerationPrompts(**table) for language, table in tables.items()}
 
 
 class StreamFilter:
