@@ -132,7 +132,7 @@ async def ask_stream(
     follow-ups. With `"answerer": "generative"` the `delta` events carry the model's text as it
     is written, before `citations`; `done` holds the checked answer, which replaces the streamed
     text (a repair or the extractive fallback may have changed it)."""
-    engine, answerer = state.require(body.answerer)
+    engine, answerer = await state.require_async(body.answerer)
     questions = [*body.history, body.question]
     heavy = await check_off_loop(budget, engine.embedder, questions)  # 422 before the stream, like /ask
     ticket = guard.reserve(heavy)  # busy: 503 + Retry-After now, not an error event after a 200
@@ -213,7 +213,7 @@ async def chat_completions(
     """OpenAI Chat Completions. The last user message is the question; earlier user turns
     resolve follow-ups. The answer keeps its `[n]` markers; `citations`, `found`,
     `short_answer` and `resolved_question` are extra fields (on the last chunk when streaming)."""
-    engine, answerer = state.require(_answerer_of(body.model, state.settings))
+    engine, answerer = await state.require_async(_answerer_of(body.model, state.settings))
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     fingerprint = engine.index.manifest.build_id  # the build that answers, read once

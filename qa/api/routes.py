@@ -44,7 +44,7 @@ async def ask(
     """Answer a question with exact quotes from the report, or refuse when it does not say.
     A question over `QA_MAX_QUESTION_TOKENS` tokens gets 422; a busy service 503 at once.
     `Server-Timing: queue;dur=<ms>` says how long the question waited for a worker slot."""
-    engine, answerer = state.require(body.answerer)
+    engine, answerer = await state.require_async(body.answerer)
     heavy = await check_off_loop(budget, engine.embedder, [body.question])
     ticket = guard.reserve(heavy)
     args = (body.question, body.top_k, body.mode, body.debug)

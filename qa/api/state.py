@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import anyio
 from fastapi import Request
 
 from qa.answer.cache import serving_answerer
@@ -21,7 +22,7 @@ from qa.config import Settings
 from qa.config_llm import AnswererName
 from qa.embed import Embedder
 from qa.engine import Engine, open_engine
-from qa.errors import NotReadyError, QAError, ReloadError
+from qa.errors import LLMUnavailableError, NotReadyError, QAError, ReloadError
 from qa.generate.llm import ChatModel
 from qa.index import Manifest
 
@@ -36,7 +37,7 @@ class Live:
 
     engine: Engine
     answerer: Answerer
-    pipeline: Pipeline
+    pipeline: Pipeline | None = None  # what the generative answerer writes from (None: it can't)
     generative: Answerer | None = None
 
 
@@ -117,6 +118,15 @@ class ServiceState:
             return live.engine, self._generative(live)
         return live.engine, live.answerer
 
+    async def require_async(self, answerer: AnswererName | None = None) -> tuple[Engine, Answerer]:
+        """``require`` for routes: the first generative request loads the LLM (seconds) in a worker
+        thread, so the event loop keeps serving meanwhile."""
+        live = self.live
+        wants_llm = (answerer or self.settings.answerer) is AnswererName.GENERATIVE
+        if live is not None and wants_llm and live.generative is None:
+            return await anyio.to_thread.run_sync(self.require, answerer)
+        return self.require(answerer)
+
     def _generative(self, live: Live) -> Answerer:
         """The build's generative answerer, made (and its LLM loaded) once, on first use."""
         if live.generative is not None:
@@ -124,6 +134,8 @@ class ServiceState:
         from qa.generate.answerer import generative_answerer
         from qa.generate.llm import open_chat_model
 
+        if live.pipeline is None:
+            raise LLMUnavailableError("this service was started without an answer pipeline to generate from")
         with self.llm_lock:
             if live.generative is None:
                 if self.chat_model is None:

@@ -27,7 +27,7 @@ from qa.answer.pipeline import Answerer, Delta, Pipeline, Plan
 from qa.answer.question import Asked, Question
 from qa.config import SearchMode, Settings
 from qa.errors import LLMError
-from qa.generate.guard import GuardReport, check_answer, describe, split_claims
+from qa.generate.guard import GuardReport, Violation, check_answer, describe, split_claims
 from qa.generate.llm import ChatModel
 from qa.generate.prompt import GenerationPrompts, Reply, StreamFilter, load_generation_prompts, parse
 from qa.lang import TABLES
@@ -160,6 +160,8 @@ class GenerativeAnswerer:
             reply = replace(reply, short_answer=verdict)
         span = None if verdict is not None else reply.short_answer
         report = check_answer(reply.text, shown, q.language.value, q.text, span)
+        if not reply.text and not reply.not_found:
+            report = GuardReport([Violation("empty", "the reply has no answer line", ""), *report.violations])
         return _Attempt(reply, report, raw)
 
     def _stream(
