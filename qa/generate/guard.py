@@ -20,7 +20,8 @@ small function that returns the violations it finds:
   cited passage or the question; a generic place word (地区, 新区) is no name, a person's name is
   one only when it starts with a common surname (jieba tags 惠企 as a name), and 重庆市 counts as 重庆.
 - ``short_answer``: the short answer, when there is one, is a verbatim span of a passage the answer
-  cites (whitespace and full-width forms aside).
+  cites (whitespace and full-width forms aside); a figure in it keeps its qualifier (a ``qualifier``
+  violation otherwise: 38个 is a span of 超38个 but says less).
 
 Each violation's ``detail`` is one English line naming the figure or marker and the passage, so
 that a person and the repair prompt can act on it; ``describe`` turns them into one instruction in
@@ -180,18 +181,22 @@ def _squeeze(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
-def check_short_answer(short_answer: str, cited: list[int], passages: dict[int, str]) -> list[Violation]:
-    """Rule ``short_answer``: the short answer is a verbatim span of a passage the answer cites."""
+def check_short_answer(
+    short_answer: str, cited: list[int], passages: dict[int, str], table: dict[int, list[Figure]]
+) -> list[Violation]:
+    """Rule ``short_answer``: the short answer is a verbatim span of a passage the answer cites,
+    and keeps the qualifier of a figure it quotes (38个 is a span of 超38个, but not what it says)."""
     span = strip_markers(short_answer).strip().rstrip("。.!！?？;；,，")
     if not span:
         return []
     if not cited:
         detail = f'short answer "{span}" cannot be a span of a cited passage: the answer cites none'
         return [Violation("short_answer", detail, "")]
-    if any(_squeeze(span) in _squeeze(passages[n]) for n in cited):
-        return []
-    detail = f'short answer "{span}" is not a verbatim span of {_refs(cited)}'
-    return [Violation("short_answer", detail, "")]
+    if not any(_squeeze(span) in _squeeze(passages[n]) for n in cited):
+        detail = f'short answer "{span}" is not a verbatim span of {_refs(cited)}'
+        return [Violation("short_answer", detail, "")]
+    dropped = check_figures(Claim(span, cited), cited, table, english=False)
+    return [Violation(v.kind, f"short answer: {v.detail}", "") for v in dropped if v.kind == "qualifier"]
 
 
 def check_answer(
@@ -215,7 +220,7 @@ def check_answer(
             violations += check_names(claim, scope, passages, question)
         cited += [n for n in existing if n not in cited]
     if short_answer:
-        violations += check_short_answer(short_answer, cited, passages)
+        violations += check_short_answer(short_answer, cited, passages, table)
     return GuardReport(list(dict.fromkeys(violations)))
 
 

@@ -150,6 +150,15 @@ def test_the_short_answer_must_be_a_span_of_a_cited_passage():
     assert kinds(answer, short_answer="422万户") == ["short_answer"]  # in a passage, but not a cited one
 
 
+def test_a_short_answer_that_drops_a_qualifier_is_caught():
+    # 38个 is a verbatim span of "超38个", but says less than the passage (seen with the 1.5B model)
+    answer = "每万人拥有5G基站数超38个[3]。"
+    assert details(answer, "zh", short_answer="38个") == [
+        'short answer: figure "38个" leaves out the qualifier passage [3] gives it: "超38个"'
+    ]
+    assert kinds(answer, "zh", short_answer="超38个") == []
+
+
 def test_markers_after_the_end_punctuation_belong_to_the_sentence():
     assert kinds("Yes. The bandwidth reached 9540GB. [1] Users grew to 422万户.【2】") == []
 
