@@ -172,8 +172,9 @@ def check_names(claim: Claim, scope: list[int], passages: dict[int, str], questi
         word = normalize_query(name)
         bare = word[:-1] if word[-1] in _PLACE_SUFFIXES and len(word) > 2 else word
         if not any(word in text or bare in text for text in known):
-            where = f"not in {_refs(scope)}" if claim.cites else "in no passage"
-            found.append(Violation("name", f'name "{name}" is {where} nor in the question', claim.text))
+            where = _refs(scope) if claim.cites else "any passage"
+            detail = f'name "{name}" is in neither {where} nor the question'
+            found.append(Violation("name", detail, claim.text))
     return found
 
 

@@ -135,7 +135,7 @@ def test_a_carried_qualifier_passes():
 
 def test_an_invented_chinese_place_is_caught():
     assert details("成都、绵阳两地直联带宽达到9540GB[1]。", "zh") == [
-        'name "绵阳" is not in passage [1] nor in the question'
+        'name "绵阳" is in neither passage [1] nor the question'
     ]
     assert kinds("重庆市、成都两地直联带宽达到9540GB[1]。", "zh") == []  # 重庆市 is 重庆
     assert kinds("绵阳呢?成都两地直联带宽达到9540GB[1]。", "zh", question="绵阳和成都的带宽") == []
