@@ -51,6 +51,8 @@ _PLACE_SUFFIXES = "省市区县镇乡村州"
 
 @dataclass(frozen=True)
 class Violation:
+    """One broken rule, worded so that the repair turn (and a person reading the response) can fix it."""
+
     kind: str  # "citation" | "figure" | "qualifier" | "name" | "short_answer"
     detail: str  # one English line naming the figure or marker and the passage
     sentence: str  # the answer sentence it was found in ("" for the short answer)
@@ -58,6 +60,8 @@ class Violation:
 
 @dataclass(frozen=True)
 class GuardReport:
+    """Everything the guard found in one answer; the answer is grounded when it found nothing."""
+
     violations: list[Violation]
 
     @property
@@ -74,7 +78,7 @@ def _markers(numbers: Sequence[int]) -> str:
 
 
 def _refs(numbers: Sequence[int]) -> str:
-    """ "passage [1]", "passages [1], [3]"."""
+    """Passage numbers with their noun: "passage [1]", "passages [1], [3]"."""
     return ("passage " if len(set(numbers)) == 1 else "passages ") + _markers(numbers)
 
 
