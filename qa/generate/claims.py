@@ -21,7 +21,7 @@ MARKER = re.compile(_MARKER)
 _CLOSERS = "\"'”’」』)）*"
 # A sentence ends at 。！？!? or at a period that is not a decimal point, with any closing quotes,
 # brackets or bold marks after it, and then any markers that follow (with or without a space).
-_END = re.compile(rf"(?:[。！？!?]+|\.(?![{_DIGIT}]))[{re.escape(_CLOSERS)}]*(?:[ \t]*{_MARKER})*")
+_END = re.compile(rf"(?:[。！？!?]+|\.+(?![{_DIGIT}]))[{re.escape(_CLOSERS)}]*(?:[ \t]*{_MARKER})*")
 _BULLET = re.compile(r"^\s*(?:[-*•·]\s+|\d{1,2}(?:[.)]\s+|[、)）]\s*)|[(（]\d{1,2}[)）]\s*)")
 # "passage 1", "段落2", "第3段": a model naming a passage in words; its number is no figure.
 _REFERENCE = re.compile(

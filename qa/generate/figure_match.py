@@ -34,26 +34,15 @@ from qa.text.values import Value, ValueKind, find_values, qualified_span
 _NUMBER = re.compile(r"(?<!\d)(?<!\d\.)(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?(?!\d)")
 _CN_SCALE = {"十": 1, "百": 2, "千": 3, "万": 4, "亿": 8}
 _EN_SCALE = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+# After a number: a qualifier inside it (30余个), a multiplier (not the 千 of 千米 or the 百 of 百分点),
+# another qualifier (20余万个), then the unit.
 _TAIL = re.compile(
-    r"^(?P<q1>余|多)?\s?(?P<scale>(?:[十千万亿]|百(?!分))+|(?:thousand|million|billion|trillion)\b)?"
+    r"^(?P<q1>余|多)?\s?(?P<scale>(?:[十万亿]|百(?!分)|千(?![米克瓦卡]))+|(?:thousand|million|billion|trillion)\b)?"
     r"(?P<q2>余|多)?\s?(?P<unit>.*)$",
     re.S,
 )
 _ORDINAL = re.compile(r"^(?:st|nd|rd|th)\b")
-_CN_DIGITS = {
-    "〇": 0,
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
+_CN_DIGITS = dict(zip("〇零一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
 _CN_RUN = re.compile(rf"[{''.join(_CN_DIGITS)}十百千万亿]+")
 _PERCENT = {"percent": "%", "per cent": "%", "％": "%"}
 _YEAR = re.compile(r"^(?:1\d|20)\d{2}$")

@@ -20,7 +20,8 @@ small function that returns the violations it finds:
   cited passage or the question; a generic place word (地区, 新区) is no name, a person's name is
   one only when it starts with a common surname (jieba tags 惠企 as a name), and 重庆市 counts as 重庆.
 - ``short_answer``: the short answer, when there is one, is a verbatim span of a passage the answer
-  cites (whitespace and full-width forms aside).
+  cites (whitespace and full-width forms aside); a figure in it keeps its qualifier (a ``qualifier``
+  violation otherwise: 38个 is a span of 超38个 but says less).
 
 Each violation's ``detail`` is one English line naming the figure or marker and the passage, so
 that a person and the repair prompt can act on it; ``describe`` turns them into one instruction in
@@ -50,6 +51,8 @@ _PLACE_SUFFIXES = "省市区县镇乡村州"
 
 @dataclass(frozen=True)
 class Violation:
+    """One broken rule, worded so that the repair turn (and a person reading the response) can fix it."""
+
     kind: str  # "citation" | "figure" | "qualifier" | "name" | "short_answer"
     detail: str  # one English line naming the figure or marker and the passage
     sentence: str  # the answer sentence it was found in ("" for the short answer)
@@ -57,6 +60,8 @@ class Violation:
 
 @dataclass(frozen=True)
 class GuardReport:
+    """Everything the guard found in one answer; the answer is grounded when it found nothing."""
+
     violations: list[Violation]
 
     @property
@@ -73,7 +78,7 @@ def _markers(numbers: Sequence[int]) -> str:
 
 
 def _refs(numbers: Sequence[int]) -> str:
-    """ "passage [1]", "passages [1], [3]"."""
+    """Passage numbers with their noun: "passage [1]", "passages [1], [3]"."""
     return ("passage " if len(set(numbers)) == 1 else "passages ") + _markers(numbers)
 
 
@@ -171,8 +176,9 @@ def check_names(claim: Claim, scope: list[int], passages: dict[int, str], questi
         word = normalize_query(name)
         bare = word[:-1] if word[-1] in _PLACE_SUFFIXES and len(word) > 2 else word
         if not any(word in text or bare in text for text in known):
-            where = f"not in {_refs(scope)}" if claim.cites else "in no passage"
-            found.append(Violation("name", f'name "{name}" is {where} nor in the question', claim.text))
+            where = _refs(scope) if claim.cites else "any passage"
+            detail = f'name "{name}" is in neither {where} nor the question'
+            found.append(Violation("name", detail, claim.text))
     return found
 
 
@@ -180,18 +186,22 @@ def _squeeze(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
-def check_short_answer(short_answer: str, cited: list[int], passages: dict[int, str]) -> list[Violation]:
-    """Rule ``short_answer``: the short answer is a verbatim span of a passage the answer cites."""
+def check_short_answer(
+    short_answer: str, cited: list[int], passages: dict[int, str], table: dict[int, list[Figure]]
+) -> list[Violation]:
+    """Rule ``short_answer``: the short answer is a verbatim span of a passage the answer cites,
+    and keeps the qualifier of a figure it quotes (38个 is a span of 超38个, but not what it says)."""
     span = strip_markers(short_answer).strip().rstrip("。.!！?？;；,，")
     if not span:
         return []
     if not cited:
         detail = f'short answer "{span}" cannot be a span of a cited passage: the answer cites none'
         return [Violation("short_answer", detail, "")]
-    if any(_squeeze(span) in _squeeze(passages[n]) for n in cited):
-        return []
-    detail = f'short answer "{span}" is not a verbatim span of {_refs(cited)}'
-    return [Violation("short_answer", detail, "")]
+    if not any(_squeeze(span) in _squeeze(passages[n]) for n in cited):
+        detail = f'short answer "{span}" is not a verbatim span of {_refs(cited)}'
+        return [Violation("short_answer", detail, "")]
+    dropped = check_figures(Claim(span, cited), cited, table, english=False)
+    return [Violation(v.kind, f"short answer: {v.detail}", "") for v in dropped if v.kind == "qualifier"]
 
 
 def check_answer(
@@ -215,7 +225,7 @@ def check_answer(
             violations += check_names(claim, scope, passages, question)
         cited += [n for n in existing if n not in cited]
     if short_answer:
-        violations += check_short_answer(short_answer, cited, passages)
+        violations += check_short_answer(short_answer, cited, passages, table)
     return GuardReport(list(dict.fromkeys(violations)))
 
 

@@ -46,3 +46,7 @@ def test_strip_markers_removes_markers_and_the_space_before_them():
 def test_passages_named_in_words_lose_their_numbers():
     assert without_references("According to passage 2, it is 9540GB") == "According to , it is 9540GB"
     assert without_references("根据段落1和第3段,带宽为9540GB") == "根据和,带宽为9540GB"
+
+
+def test_an_ellipsis_ends_one_sentence_not_three():
+    assert split_claims("It grew... to 422万户 [2].") == [Claim("It grew...", []), Claim("to 422万户.", [2])]

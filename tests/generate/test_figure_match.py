@@ -54,6 +54,7 @@ def test_bare_digits_are_figures_too():
         ("2024年初", "2024年底", False, False),
         ("9540MB", "9540GB", True, False),
         ("9540 km", "9540公里", True, True),  # a Chinese unit in English words: not judged
+        ("5 km", "全长5千米", True, True),  # 千米 is a unit, not 千 × 米
         ("9540公顷", "9540公里", False, False),
         ("422", "422万户", True, False),  # the multiplier is part of the figure
     ],
@@ -76,6 +77,8 @@ def test_written_as(answer, passage, english, stated):
         ("40,000", "4万", True),
         ("40,000", "40,000", False),  # no multiplier: nothing to render, only as written counts
         ("10 years", "十年", True),
+        ("67 billion yuan", "670亿元", True),
+        ("over 200,000", "20余万个", True),  # (the qualifier is the guard's to check)
     ],
 )
 def test_rendered_as(answer, passage, stated):

@@ -135,7 +135,7 @@ def test_a_carried_qualifier_passes():
 
 def test_an_invented_chinese_place_is_caught():
     assert details("成都、绵阳两地直联带宽达到9540GB[1]。", "zh") == [
-        'name "绵阳" is not in passage [1] nor in the question'
+        'name "绵阳" is in neither passage [1] nor the question'
     ]
     assert kinds("重庆市、成都两地直联带宽达到9540GB[1]。", "zh") == []  # 重庆市 is 重庆
     assert kinds("绵阳呢?成都两地直联带宽达到9540GB[1]。", "zh", question="绵阳和成都的带宽") == []
@@ -148,6 +148,15 @@ def test_the_short_answer_must_be_a_span_of_a_cited_passage():
         'short answer "9540 GB/s" is not a verbatim span of passage [1]'
     ]
     assert kinds(answer, short_answer="422万户") == ["short_answer"]  # in a passage, but not a cited one
+
+
+def test_a_short_answer_that_drops_a_qualifier_is_caught():
+    # 38个 is a verbatim span of "超38个", but says less than the passage (seen with the 1.5B model)
+    answer = "每万人拥有5G基站数超38个[3]。"
+    assert details(answer, "zh", short_answer="38个") == [
+        'short answer: figure "38个" leaves out the qualifier passage [3] gives it: "超38个"'
+    ]
+    assert kinds(answer, "zh", short_answer="超38个") == []
 
 
 def test_markers_after_the_end_punctuation_belong_to_the_sentence():
