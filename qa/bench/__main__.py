@@ -67,6 +67,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--level-seconds", type=float, default=60.0, help="Time limit of each run.")
     parser.add_argument("--encoders", default="onnx,int8,bf16", help="Encoders compared with fp32.")
     parser.add_argument("--no-baseline", action="store_true", help="Skip the LangChain baseline.")
+    parser.add_argument(
+        "--generative", default="0.5b,1.5b", help='Local LLMs timed as the generative answerer ("" for none).'
+    )
+    parser.add_argument("--generative-questions", type=int, default=12, help="Questions per LLM.")
     parser.add_argument("--strict", action="store_true", help="Exit 1 when a target is missed.")
     parser.add_argument(
         "--budget", type=float, default=540.0, help="Seconds; the int8/bf16 comparisons are dropped past it."
@@ -159,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
 
     services = [bench_service(args, out, index_dir, b, warm, sequential, levels) for b in backends]
 
-    from qa.bench import encoders
+    from qa.bench import encoders, generative
 
     notes = []
     optional = [k for k in args.encoders if k in OPTIONAL_ENCODERS]
@@ -175,6 +179,14 @@ def main(argv: list[str] | None = None) -> int:
         say("LangChain baseline")
         baseline = langchain.measure(settings, index_dir, sequential)
 
+    sizes = [x.strip() for x in args.generative.split(",") if x.strip()]
+    runnable, generative_note = generative.available(sizes)
+    generative_results = []
+    for size in runnable:
+        say(f"generative answerer with the {size} model")
+        asked = qs.generative_questions(gold, args.generative_questions)
+        generative_results.append(generative.measure(settings, index_dir, asked, size))
+
     host.load_average_end = [round(x, 2) for x in os.getloadavg()]
     report = BenchReport(
         started_at=began_at,
@@ -187,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         encoders=encoder_results,
         baseline=baseline,
         targets=[],
+        generative=generative_results,
+        generative_note=generative_note,
     )
     for run in report.services:
         run.ratios = service_ratios(run, floor.p50, baseline.query.p50 if baseline else None)

@@ -105,6 +105,19 @@ class BaselineResult(BaseModel):
     prompts: str
 
 
+class GenerativeResult(BaseModel):
+    model: str
+    load_seconds: float
+    questions: int
+    first_token: Latency = Field(description="Question in to the model's first token, ms.")
+    total: Latency = Field(description="Question in to the checked answer, ms.")
+    first_token_zh_short: Latency = Field(description="First token for the short Chinese questions.")
+    extractive: Latency = Field(description="The extractive answerer on the same questions, ms.")
+    generative_answers: int = Field(description="Answers the model wrote (not refusals or fallbacks).")
+    repaired: int
+    fell_back: int
+
+
 class Target(BaseModel):
     name: str
     value: float
@@ -124,3 +137,5 @@ class BenchReport(BaseModel):
     baseline: BaselineResult | None
     targets: list[Target]
     notes: list[str] = Field(default_factory=list)
+    generative: list[GenerativeResult] = Field(default_factory=list)
+    generative_note: str | None = Field(None, description="Why a generative model was not measured.")

@@ -171,7 +171,8 @@ class GenerativeAnswerer:
         relay = StreamFilter(on_delta, self.prompts.values()) if on_delta else None
         try:
             for piece in self.model.stream(messages, self.max_tokens):
-                timings.setdefault("first_token", _ms(began))
+                # From the question's arrival: the evidence stages took timings["evidence"].
+                timings.setdefault("first_token", round(timings.get("evidence", 0.0) + _ms(began), 3))
                 if relay:
                     relay.feed(piece)
                 yield piece
