@@ -39,3 +39,22 @@ def engine(tmp_path_factory: pytest.TempPathFactory, embedder):
 
     index_dir = tmp_path_factory.mktemp("index")
     return open_engine(Settings(index_dir=index_dir, _env_file=None), rebuild=True, embedder=embedder)
+
+
+def _make_documents():  # tests/data/make_documents.py: a script, not a package module
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_documents", DATA / "make_documents.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_documents = _make_documents()
+
+
+@pytest.fixture(scope="session")
+def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The PDF / Word / unreadable fixtures of tests/data/make_documents.py, written once."""
+    return make_documents.write_all(tmp_path_factory.mktemp("documents"))
