@@ -51,10 +51,13 @@ def _make_documents():  # tests/data/make_documents.py: a script, not a package 
     return module
 
 
-make_documents = _make_documents()
+@pytest.fixture(scope="session")
+def make_documents():
+    """tests/data/make_documents.py: the fixtures' writers and the text they write."""
+    return _make_documents()
 
 
 @pytest.fixture(scope="session")
-def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def documents(make_documents, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The PDF / Word / unreadable fixtures of tests/data/make_documents.py, written once."""
     return make_documents.write_all(tmp_path_factory.mktemp("documents"))

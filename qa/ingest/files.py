@@ -12,9 +12,11 @@ already taken by another file (``report.pdf`` over ``report.txt``) replaces that
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import time
 import unicodedata
 import uuid
 from pathlib import Path
@@ -24,6 +26,7 @@ from qa.errors import BadRequestError, UnsupportedTypeError
 from qa.ingest.loaders import SUPPORTED_SUFFIXES, corpus_files, doc_id_for
 
 STAGING_DIR = ".incoming"  # hidden: never read as part of the corpus
+STALE_STAGED_S = 24 * 3600  # a staged upload this old belonged to a process that died before its job ran
 MAX_NAME_CHARS = 120
 _UNSAFE = re.compile(r"[^0-9A-Za-z\u4e00-\u9fff._ ()-]+")
 
@@ -59,12 +62,21 @@ def stage(corpus_dir: Path, source: BinaryIO, name: str) -> Path:
     caller installs or discards it."""
     staging = corpus_dir / STAGING_DIR
     staging.mkdir(parents=True, exist_ok=True)
+    _remove_stale(staging)
     path = staging / f"{uuid.uuid4().hex}{Path(name).suffix.lower()}"
     with path.open("wb") as out:
         shutil.copyfileobj(source, out, length=1 << 20)
         out.flush()
         os.fsync(out.fileno())
     return path
+
+
+def _remove_stale(staging: Path) -> None:
+    cutoff = time.time() - STALE_STAGED_S
+    for old in staging.iterdir():
+        with contextlib.suppress(OSError):  # another process may be removing it too
+            if old.is_file() and old.stat().st_mtime < cutoff:
+                old.unlink()
 
 
 def install(corpus_dir: Path, staged: Path, name: str) -> tuple[Path, list[Path]]:

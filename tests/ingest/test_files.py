@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
+import time
 
 import pytest
 
 from qa.errors import BadRequestError, UnsupportedTypeError
-from qa.ingest.files import STAGING_DIR, add_copy, files_of, install, remove, safe_name, stage
+from qa.ingest.files import STAGING_DIR, STALE_STAGED_S, add_copy, files_of, install, remove, safe_name, stage
 
 
 @pytest.mark.parametrize(
@@ -73,3 +75,15 @@ def test_add_copy_keeps_the_source_and_writes_the_safe_name(tmp_path):
     target, replaced = add_copy(corpus, source)
     assert target == corpus / "My Notes.md" and replaced == []
     assert target.read_text(encoding="utf-8") == source.read_text(encoding="utf-8")
+
+
+def test_staging_removes_uploads_left_behind_by_a_process_that_died(tmp_path):
+    staging = tmp_path / STAGING_DIR
+    staging.mkdir()
+    old, recent = staging / "old.pdf", staging / "recent.pdf"
+    for path in (old, recent):
+        path.write_bytes(b"%PDF")
+    long_ago = time.time() - STALE_STAGED_S - 60
+    os.utime(old, (long_ago, long_ago))
+    staged = stage(tmp_path, io.BytesIO(b"new"), "x.txt")
+    assert sorted(p.name for p in staging.iterdir()) == sorted([recent.name, staged.name])

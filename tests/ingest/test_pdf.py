@@ -5,25 +5,25 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import make_documents
 
 from qa.errors import CorpusError
 from qa.ingest.loaders import load_file
 from qa.ingest.pdf import join_wrapped
-
-PAGES = make_documents.SURVEY_PAGES
 
 
 def load(path):
     return load_file(path, path.parent, 24)
 
 
-def test_text_title_date_and_sections_come_from_the_text_layer(documents):
+def test_text_title_date_and_sections_come_from_the_text_layer(documents, make_documents):
     doc = load(documents["pdf"])
     assert doc.doc_id == "survey" and doc.source == "survey.pdf"
     assert doc.title == "Merrow Point Lighthouse Survey"  # the PDF's Title, also its first line
     assert doc.published == "2024-05-06"
-    for line in ["The lighthouse at Merrow Point was built in 1871 from local granite.", *PAGES[1]]:
+    for line in [
+        "The lighthouse at Merrow Point was built in 1871 from local granite.",
+        *make_documents.SURVEY_PAGES[1],
+    ]:
         assert line in doc.text
     assert [s.title for s in doc.sections][-1] == "Lamp and Range"
 
@@ -38,7 +38,7 @@ def test_pages_start_where_their_first_line_is_and_offsets_name_the_page(documen
     assert doc.page_at(len(doc.text) - 1) == 2
 
 
-def test_a_page_without_text_starts_where_the_next_one_does(tmp_path):
+def test_a_page_without_text_starts_where_the_next_one_does(tmp_path, make_documents):
     path = tmp_path / "gap.pdf"
     path.write_bytes(make_documents.pdf_bytes([["First page."], [], ["Third page."]]))
     doc = load(path)
@@ -86,10 +86,12 @@ def test_unreadable_pdfs_are_refused_with_the_reason(documents, role, reason):
         load(documents[role])
 
 
-def test_a_pdf_encrypted_without_a_user_password_opens(tmp_path):
+def test_a_pdf_encrypted_without_a_user_password_opens(tmp_path, make_documents):
     from pypdf import PdfReader, PdfWriter
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_documents.pdf_bytes(PAGES))))
+    writer = PdfWriter(
+        clone_from=PdfReader(io.BytesIO(make_documents.pdf_bytes(make_documents.SURVEY_PAGES)))
+    )
     writer.encrypt(user_password="", owner_password="owner", algorithm="RC4-128")
     path = tmp_path / "restricted.pdf"
     with path.open("wb") as fh:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_documents
 
 from qa.errors import CorpusError
 from qa.ingest.loaders import load_file
@@ -13,7 +12,7 @@ def load(path):
     return load_file(path, path.parent, 24)
 
 
-def test_heading_styles_become_sections(documents):
+def test_heading_styles_become_sections(documents, make_documents):
     doc = load(documents["docx"])
     assert doc.title == make_documents.NOTE_TITLE
     assert [s.title for s in doc.sections] == [make_documents.NOTE_TITLE, "Harvest", "Members"]
