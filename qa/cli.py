@@ -1,4 +1,4 @@
-"""Command line: build the index, search, ask, serve and evaluate.
+"""Command line: search, ask, serve and evaluate (build-index, add, remove: qa.cli_corpus).
 
 Errors from the ``QAError`` hierarchy become one line on stderr and exit code 2, never
 a traceback, because a user who sees "run `qa build-index`" knows what to do next.
@@ -7,56 +7,20 @@ a traceback, because a user who sees "run `qa build-index`" knows what to do nex
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
-from qa.config import SearchMode, Settings, get_settings
+from qa.cli_corpus import register as register_corpus_commands
+from qa.cli_support import cli_settings as _settings
+from qa.cli_support import friendly as _friendly
+from qa.config import SearchMode
 from qa.config_llm import AnswererName
-from qa.errors import ConfigError, QAError
+from qa.errors import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers from a corpus of reports.")
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _friendly(fn: F) -> F:
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except QAError as exc:
-            typer.secho(f"error: {exc.detail}", err=True, fg="red")
-            raise typer.Exit(2) from exc
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _settings() -> Settings:
-    """The settings, or one line naming the bad variable and exit code 2 (qa.config_check)."""
-    try:
-        return get_settings()
-    except ConfigError as exc:
-        typer.secho(f"error: {exc.detail}", err=True, fg="red")
-        raise typer.Exit(2) from None
-
-
-@app.command("build-index")
-@_friendly
-def build_index_cmd() -> None:
-    """Build the index from the corpus folder (always rebuilds)."""
-    from qa.engine import load_embedder
-    from qa.index import build_index
-
-    settings = _settings()
-    manifest = build_index(settings, load_embedder(settings), progress=True)
-    typer.echo(
-        f"built index {manifest.build_id}: {manifest.counts['documents']} documents, "
-        f"{manifest.counts['chunks']} chunks, {manifest.counts['sentences']} sentences "
-        f"in {manifest.build_seconds:.1f}s -> {settings.index_dir}"
-    )
+register_corpus_commands(app)  # build-index, add, remove
 
 
 @app.command()

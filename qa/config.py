@@ -43,7 +43,7 @@ class EmbedBackend(StrEnum):
 class Settings(LLMSettings):
     model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
 
-    corpus_dir: Path = Field(ROOT / "corpus", description="Folder of .txt/.md/.html documents.")
+    corpus_dir: Path = Field(ROOT / "corpus", description="Folder of .txt/.md/.html/.pdf/.docx documents.")
     index_dir: Path = Field(ROOT / "index", description="Where the built index lives.")
     prompts_dir: Path = Field(ROOT / "prompts", description="Answer and refusal templates.")
     embed_model: str = Field(
@@ -139,6 +139,13 @@ class Settings(LLMSettings):
         "cannot send one (it shows counts, timings and the index build id, never questions or keys).",
     )
     shutdown_grace_s: float = Field(30.0, ge=0, description="On SIGTERM, time to finish requests.")
+    upload_max_bytes: int = Field(
+        20 * 1024 * 1024,
+        ge=1024,
+        le=1024**3,
+        description="Largest file POST /documents accepts (larger: 413); QA_MAX_BODY_BYTES does not "
+        "apply to uploads.",
+    )
     # Worker processes (qa.api.workers) and their shared state (qa.api.shared).
     workers: int = Field(
         1,

@@ -2,6 +2,16 @@
 
 Each error carries the HTTP status it maps to, so the translation is a single handler
 instead of a chain of ``isinstance`` checks.
+
+QAError (500)
+├── ConfigError, CorpusError, ModelError
+├── IndexError_ (503): IndexMissingError, IndexStaleError, IndexCorruptError
+├── NotFoundError (404), InvalidInputError (422), NotReadyError (503)
+├── LLMError (503): LLMUnavailableError — the generative answerer's model failed, or is not there
+├── BadRequestError (400), UnauthorizedError (401), ForbiddenError (403)
+├── PayloadTooLargeError (413), UnsupportedTypeError (415), RateLimitedError (429)
+├── OverloadedError (503), RequestTimeoutError (504)
+└── ReloadError (409), ConflictError (409)
 """
 
 from __future__ import annotations
@@ -102,6 +112,12 @@ class PayloadTooLargeError(QAError):
     status_code = 413
 
 
+class UnsupportedTypeError(QAError):
+    """An uploaded file of a type the corpus cannot read (``POST /documents``)."""
+
+    status_code = 415
+
+
 class RateLimitedError(QAError):
     """A key or client IP over its token bucket; ``retry_after`` says when a token is back."""
 
@@ -130,5 +146,12 @@ class RequestTimeoutError(QAError):
 
 class ReloadError(QAError):
     """A hot reload failed; the service keeps serving the index it had."""
+
+    status_code = 409
+
+
+class ConflictError(QAError):
+    """A request the current state refuses: removing the last document, uploads with several
+    worker processes."""
 
     status_code = 409

@@ -55,3 +55,25 @@ def llm_path() -> Path:
     if not LLM_05B.is_file():
         pytest.skip(f"needs {LLM_05B.name}: run `make llm`")
     return LLM_05B
+
+
+def _make_documents():  # tests/data/make_documents.py: a script, not a package module
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_documents", DATA / "make_documents.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def make_documents():
+    """tests/data/make_documents.py: the fixtures' writers and the text they write."""
+    return _make_documents()
+
+
+@pytest.fixture(scope="session")
+def documents(make_documents, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The PDF / Word / unreadable fixtures of tests/data/make_documents.py, written once."""
+    return make_documents.write_all(tmp_path_factory.mktemp("documents"))

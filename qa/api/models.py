@@ -76,6 +76,7 @@ class DocumentSummary(BaseModel):
     published: str | None
     source: str
     chars: int
+    pages: int | None = Field(None, description="Pages, for a PDF; null for formats without pages.")
     sections: list[Section]
 
 
