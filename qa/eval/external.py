@@ -33,7 +33,7 @@ from qa.errors import QAError
 from qa.eval.backends import InProcessBackend, _LastQueryMemo
 from qa.eval.external_index import IndexInfo
 from qa.eval.external_metrics import Summary, Verdict, hit_at_k, judge, mean, summarize
-from qa.eval.metrics import is_english
+from qa.eval.grounding import GuardSummary, Outcome
 from qa.eval.runner import MAX_ERRORS_IN_A_ROW, EvalAborted, policy_of
 from qa.eval.squad import SquadDataset, SquadQuestion
 from qa.schemas import AskResponse
@@ -73,27 +73,6 @@ class ExternalResult(BaseModel):
     extractive: Verdict | None = Field(
         None, description="The extractive answer, when the project is generative."
     )
-
-
-class GuardSummary(BaseModel):
-    """The generative answerer's guard over a run: answers repaired, replaced by the extractive
-    answer, delivered ungrounded (the target is 0), and English answers to English questions."""
-
-    repaired: int
-    fell_back: int
-    ungrounded: int
-    english_answers: float | None = None
-
-    @classmethod
-    def of(cls, results: list[ExternalResult], question_language: str) -> GuardSummary:
-        answered = [r for r in results if r.project.found]
-        english = [is_english(r.project.answer) for r in answered] if question_language == "en" else []
-        return cls(
-            repaired=sum(r.answerer == "generative" and bool(r.violations) for r in results),
-            fell_back=sum(r.answerer == "extractive" and bool(r.violations) for r in results),
-            ungrounded=sum(not r.grounded for r in results),
-            english_answers=mean(english),
-        )
 
 
 class ExternalRun(BaseModel):
@@ -228,6 +207,7 @@ def run_external(
     began = time.perf_counter()
     language = dataset.context_language
     results: list[ExternalResult] = []
+    english = dataset.question_language == "en"
     for q in tqdm(dataset.questions, unit="q", desc="eval", disable=not progress, dynamic_ncols=True):
         results.append(ask_one(backend, q, mode, top_k, language, answerer))
         last = results[-MAX_ERRORS_IN_A_ROW:]
@@ -261,7 +241,10 @@ def run_external(
         **(
             {
                 "extractive": summarize([r.extractive or r.project for r in results], answerable),
-                "guard": GuardSummary.of(results, dataset.question_language),
+                "guard": GuardSummary.of(
+                    Outcome(r.answerer, r.violations, r.grounded, r.project.found, r.project.answer, english)
+                    for r in results
+                ),
             }
             if answerer is AnswererName.GENERATIVE
             else {}

@@ -32,13 +32,13 @@ Wrong refusals of answerable questions still count in the overall and per-langua
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Callable, Iterable
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from qa.eval.grounding import GuardSummary, Outcome
 from qa.text.values import strip_qualifiers
 
 HIT_DEPTHS = (1, 3, 5)
@@ -122,17 +122,6 @@ class Metrics(BaseModel):
     fell_back: int = 0
     ungrounded: int = 0
     english_answers: float | None = None
-
-
-_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|「[^」]*」|『[^』]*』|\[\d+\]")
-
-
-def is_english(text: str) -> bool:
-    """An English sentence around any quoted term: outside quotes, Latin words outnumber CJK characters."""
-    bare = _QUOTED.sub(" ", text)
-    words = len(re.findall(r"[A-Za-z]{2,}", bare))
-    cjk = len(re.findall(r"[\u3400-\u9fff]", bare))
-    return words >= 2 and words > cjk
 
 
 def fold(text: str) -> str:
@@ -227,10 +216,11 @@ def summarize(results: list[QuestionResult]) -> Metrics:
         m.refusal_recall = refused_unanswerable / len(unanswerable)
         p, rc = m.refusal_precision or 0.0, m.refusal_recall
         m.refusal_f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
-    m.repaired = sum(r.answerer == "generative" and bool(r.violations) for r in results)
-    m.fell_back = sum(r.answerer == "extractive" and bool(r.violations) for r in results)
-    m.ungrounded = sum(not r.grounded for r in results)
-    m.english_answers = _share(is_english(r.answer) for r in results if r.found and r.language == "en")
+    guard = GuardSummary.of(
+        Outcome(r.answerer, r.violations, r.grounded, r.found, r.answer, r.language == "en") for r in results
+    )
+    m.repaired, m.fell_back, m.ungrounded = guard.repaired, guard.fell_back, guard.ungrounded
+    m.english_answers = guard.english_answers
     answered = [r.latency_ms for r in results if r.error is None and not r.cached]
     if answered:
         latencies = np.array(answered)
