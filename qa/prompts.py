@@ -1,10 +1,13 @@
-"""Answer and refusal templates, loaded from ``prompts/`` so wording changes need no code."""
+"""Answer, refusal and repair templates, loaded from ``prompts/`` so wording changes need no code."""
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from qa.errors import ConfigError
 
@@ -40,20 +43,55 @@ class Templates:
         return self.term_separator.join(self.term_quote.format(term=t) for t in terms)
 
 
-def load_templates(prompts_dir: Path) -> dict[str, Templates]:
-    """Templates by language code; a missing file or key fails at start, not mid-request."""
-    path = prompts_dir / "answers.toml"
+def _read(path: Path, what: str) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError(f"answer templates not found: {path}") from exc
+        raise ConfigError(f"{what} not found: {path}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
-    templates = {}
+
+
+def language_tables(
+    path: Path, what: str, keys: Sequence[str], section: str | None = None
+) -> dict[str, dict[str, str]]:
+    """The ``[zh]`` and ``[en]`` tables of a prompts file (``[section.zh]``… with ``section``), each
+    checked for ``keys``: a missing file or key fails at start, not mid-request."""
+    data = _read(path, what)
+    if section:
+        data = data.get(section, {})
+    tables = {}
     for language in ("zh", "en"):
         table = data.get(language, {})
-        missing = [k for k in _KEYS if k not in table]
+        missing = [k for k in keys if k not in table]
         if missing:
-            raise ConfigError(f"{path} [{language}] lacks {', '.join(missing)}")
-        templates[language] = Templates(**{k: str(table[k]) for k in _KEYS})
-    return templates
+            name = f"{section}.{language}" if section else language
+            raise ConfigError(f"{path} [{name}] lacks {', '.join(missing)}")
+        tables[language] = {k: str(table[k]) for k in keys}
+    return tables
+
+
+def load_templates(prompts_dir: Path) -> dict[str, Templates]:
+    """Templates by language code."""
+    tables = language_tables(prompts_dir / "answers.toml", "answer templates", _KEYS)
+    return {language: Templates(**table) for language, table in tables.items()}
+
+
+GUARD_KINDS = ("citation", "figure", "qualifier", "name", "short_answer")
+
+
+@dataclass(frozen=True)
+class GuardWording:
+    """How the grounding guard's violations are put to the model (qa.generate.guard.describe):
+    ``item`` renders each one's ``{detail}``, ``advice`` holds one line per kind of violation."""
+
+    item: str
+    advice: dict[str, str]
+
+
+@lru_cache(maxsize=4)
+def load_guard_wording(prompts_dir: Path) -> dict[str, GuardWording]:
+    """The ``[guard.zh]`` and ``[guard.en]`` tables of ``generate.toml``, by language code; read once."""
+    path = prompts_dir / "generate.toml"
+    tables = language_tables(path, "generation prompts", ("item", *GUARD_KINDS), section="guard")
+    return {lang: GuardWording(t["item"], {k: t[k] for k in GUARD_KINDS}) for lang, t in tables.items()}

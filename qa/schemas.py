@@ -6,6 +6,7 @@ pipeline's own records, persisted in the index as JSON.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -28,12 +29,30 @@ class Document(BaseModel):
     source: str = Field(description="File name inside the corpus folder.")
     text: str
     sections: list[Section]
+    pages: list[int] = Field(
+        default_factory=list,
+        description="Where each page starts in ``text`` (page n at pages[n-1]); empty for formats "
+        "without pages. A page with no text starts where the next one does.",
+    )
 
     def section_at(self, offset: int) -> Section:
         for section in self.sections:
             if section.start <= offset < section.end:
                 return section
         return self.sections[-1]
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page that holds ``offset``, or None for a document without pages."""
+        if not self.pages:
+            return None
+        return max(1, bisect_right(self.pages, offset))
+
+
+class SkippedFile(BaseModel):
+    """A file in the corpus folder that is not indexed, and why: never dropped silently."""
+
+    source: str = Field(description="File name inside the corpus folder.")
+    reason: str
 
 
 class Span(BaseModel):
@@ -104,6 +123,7 @@ class Citation(BaseModel):
     start: int
     end: int
     score: float
+    page: int | None = Field(None, description="The page the quote starts on (PDF documents); else null.")
     supporting: bool = Field(
         True, description="False for the closest passages shown with a refusal: they do not answer."
     )
@@ -118,6 +138,17 @@ class AskResponse(BaseModel):
     citations: list[Citation]
     refusal_reason: str | None = Field(
         None, description='Why it refused: the failed check of the best passage, e.g. "terms: missing: 6G".'
+    )
+    answerer: str = Field("extractive", description='Who wrote the answer: "extractive" or "generative".')
+    grounded: bool = Field(
+        True,
+        description="Every figure of the answer is stated by a passage it cites (extractive quotes always "
+        "are; a generative answer is checked by the grounding guard).",
+    )
+    violations: list[str] = Field(
+        default_factory=list,
+        description="What the grounding guard found in the generated text, also when it was repaired or "
+        "replaced by the extractive answer.",
     )
     timings_ms: dict[str, float] = Field(default_factory=dict)
     debug: dict[str, Any] | None = Field(

@@ -15,10 +15,11 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from qa.answer.pipeline import Answerer
+from qa.answer.pipeline import Answerer, Delta
 from qa.config import SearchMode, Settings
 from qa.index.store import Index
 from qa.schemas import AskResponse
@@ -60,7 +61,13 @@ class _Answering(Protocol):
     index: Index
 
     def answer(
-        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
+        self,
+        question: str,
+        top_k: int = 5,
+        mode: SearchMode | None = None,
+        debug: bool = False,
+        history: Sequence[str] = (),
+        on_delta: Delta | None = None,
     ) -> AskResponse: ...
 
 
@@ -105,10 +112,19 @@ class CachedAnswerer:
         return (normalize_query(question), top_k, resolved.value, build_id, self.fingerprint)
 
     def answer(
-        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
+        self,
+        question: str,
+        top_k: int = 5,
+        mode: SearchMode | None = None,
+        debug: bool = False,
+        history: Sequence[str] = (),
+        on_delta: Delta | None = None,
     ) -> AskResponse:
-        if debug:  # a breakdown is asked for rarely and must be of a fresh answer
-            return self.inner.answer(question, top_k, mode, debug=True)
+        """``history`` and ``on_delta`` go to the inner answerer; when it shows ``history`` to its
+        model (the generative one), the answer depends on it and is not cached."""
+        history_matters = bool(history) and getattr(self.inner, "uses_history", False)
+        if debug or history_matters:  # a breakdown must be of a fresh answer
+            return self.inner.answer(question, top_k, mode, debug, history, on_delta)
         began = time.perf_counter()
         key = self.key(question, top_k, mode)
         with self._lock:
@@ -124,7 +140,7 @@ class CachedAnswerer:
             elapsed = round((time.perf_counter() - began) * 1000, 3)
             response.timings_ms = {HIT: elapsed, "total": elapsed}
             return response
-        response = self.inner.answer(question, top_k, mode)
+        response = self.inner.answer(question, top_k, mode, history=history, on_delta=on_delta)
         stored = response.model_copy(deep=True)
         with self._lock:
             self._entries[key] = stored

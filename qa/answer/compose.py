@@ -126,6 +126,7 @@ class ExtractiveComposer:
             start=start,
             end=end,
             score=round(cand.score, 4),
+            page=doc.page_at(start),
             supporting=supporting,
         )
 

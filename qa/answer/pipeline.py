@@ -10,6 +10,7 @@ takes the plan, not the raw string. Follow-up turns are resolved here too
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,9 +31,22 @@ if TYPE_CHECKING:
 MIN_RETRIEVED = 5
 
 
+Delta = Callable[[str], None]
+
+
 class Answerer(Protocol):
+    """What the API, CLI, eval and bench call. ``history`` (earlier questions of the conversation)
+    and ``on_delta`` (receives answer text as it is generated) serve the generative answerer; the
+    extractive one has no use for them."""
+
     def answer(
-        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
+        self,
+        question: str,
+        top_k: int = 5,
+        mode: SearchMode | None = None,
+        debug: bool = False,
+        history: Sequence[str] = (),
+        on_delta: Delta | None = None,
     ) -> AskResponse: ...
 
 
@@ -72,7 +86,13 @@ class Pipeline:
         return self.composer.refuse(plan.question, candidates)
 
     def answer(
-        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
+        self,
+        question: str,
+        top_k: int = 5,
+        mode: SearchMode | None = None,
+        debug: bool = False,
+        history: Sequence[str] = (),
+        on_delta: Delta | None = None,
     ) -> AskResponse:
         began = time.perf_counter()
         plan = self.analyse(question)
@@ -91,17 +111,22 @@ class Pipeline:
 
 
 def answer_turn(
-    answerer: Answerer, questions: list[str], top_k: int = 5, mode: SearchMode | None = None
+    answerer: Answerer,
+    questions: list[str],
+    top_k: int = 5,
+    mode: SearchMode | None = None,
+    on_delta: Delta | None = None,
 ) -> tuple[Resolution, AskResponse]:
     """Answer the last question of a conversation, resolving it as a follow-up first.
 
     The resolution's candidates are tried in order; the first the corpus answers wins, and
-    when none does the refusal for the first candidate (the best reading) is returned.
+    when none does the refusal for the first candidate (the best reading) is returned. The
+    earlier questions go to the answerer as ``history`` (the generative one shows them to its model).
     """
     resolution = resolve_conversation(questions)
     refusal: AskResponse | None = None
     for candidate in resolution.candidates:
-        response = answerer.answer(candidate, top_k, mode)
+        response = answerer.answer(candidate, top_k, mode, history=questions[:-1], on_delta=on_delta)
         if response.found:
             return resolution.model_copy(update={"resolved": candidate}), response
         refusal = refusal or response

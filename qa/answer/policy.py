@@ -65,6 +65,18 @@ class Policy(BaseModel):
     # What is quoted.
     extra_sentence_ratio: float = Field(0.95, description="A list/open answer adds sentences this close.")
     nearest_shown: int = Field(3, description="Closest passages listed with a refusal.")
+
+    # The generative answerer (qa.generate): which failed checks refuse before the LLM is asked,
+    # and how much context a numbered passage carries.
+    generative_refusals: tuple[str, ...] = Field(
+        ("subject", "terms"),
+        description="Checks of the best sentence whose failure refuses without asking the LLM: the "
+        "question's subject or a required term is absent from the corpus. The others (kind, support) "
+        "are left to the model, which may still find the answer or say the passages don't.",
+    )
+    passage_chars: int = Field(
+        240, description="A numbered passage: the sentence, with the one before it while under this."
+    )
     trim_chars: int = Field(60, description="Longer sentences are cut to the figure's clause.")
     open_min_chars: int = Field(200, description="An open question quotes the paragraph up to this length.")
     open_max_sentences: int = Field(3)

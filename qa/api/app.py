@@ -17,7 +17,9 @@ from qa import __version__
 from qa.api import docs, hardening, metrics
 from qa.api.admin import install_sighup
 from qa.api.chat import router as chat_router
+from qa.api.documents import router as documents_router
 from qa.api.drain import watch_for_shutdown
+from qa.api.jobs import router as jobs_router
 from qa.api.middleware import error_response
 from qa.api.openai_errors import OpenAIErrorMiddleware
 from qa.api.routes import router
@@ -73,6 +75,8 @@ def create_app(
     app.include_router(router)
     app.include_router(search_router)
     app.include_router(chat_router)
+    app.include_router(documents_router)
+    app.include_router(jobs_router)
     app.include_router(web_router)
     docs.install(app)
     hardening.install(app, settings)
@@ -82,7 +86,7 @@ def create_app(
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
         allow_headers=["*"],
         expose_headers=["X-Request-ID", "Retry-After"],
         max_age=600,

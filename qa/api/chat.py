@@ -21,12 +21,10 @@ from fastapi import APIRouter, Body, Depends, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
-from qa.answer.followup import Resolution
-from qa.answer.pipeline import Answerer, answer_turn
 from qa.api.budget import QuestionBudget, check_off_loop, get_budget
 from qa.api.chat_models import (
     COMPLETION_EXAMPLES,
-    MODEL_ID,
+    MODEL_IDS,
     AssistantMessage,
     ChatCompletion,
     ChatCompletionChunk,
@@ -46,13 +44,14 @@ from qa.api.chat_models import (
 )
 from qa.api.drain import stream_grace_s
 from qa.api.limits import LIMIT_RESPONSES, QuestionGuard, Ticket, get_guard
-from qa.api.metrics import record_answer
+from qa.api.relay import Turn, answer_conversation, relay_conversation
 from qa.api.routes import get_state
 from qa.api.state import ServiceState
 from qa.api.streaming import count_tokens, split_answer
-from qa.config import SearchMode
+from qa.config import Settings
+from qa.config_llm import AnswererName
 from qa.errors import NotFoundError, QAError
-from qa.schemas import AskResponse
+from qa.generate.llm import llm_configured
 
 log = logging.getLogger("qa.api.chat")
 router = APIRouter()
@@ -88,25 +87,6 @@ def _failure(exc: BaseException) -> str:
         return exc.detail
     log.error("answer failed", exc_info=exc)
     return f"internal error: {type(exc).__name__}"
-
-
-async def _answer(
-    guard: QuestionGuard,
-    answerer: Answerer,
-    questions: list[str],
-    top_k: int,
-    mode: SearchMode | None,
-    ticket: Ticket | None = None,
-    request: Request | None = None,
-) -> tuple[Resolution, AskResponse]:
-    """The blocking answer in a worker thread, within the in-flight bound and time limit
-    (in the slot ``ticket`` reserved, when given); a client that goes away leaves the queue."""
-    gone = request.is_disconnected if request is not None else None
-    resolution, response = await guard.run(
-        answer_turn, answerer, questions, top_k, mode, ticket=ticket, disconnected=gone
-    )
-    record_answer(response)
-    return resolution, response
 
 
 class _ReservedStream(EventSourceResponse):
@@ -149,17 +129,23 @@ async def ask_stream(
     with the answer text in pieces, then `done` with the complete `/ask` response;
     `error` with `{"detail"}` on a failure once streaming (a timeout). A busy or loading
     service answers 503 before the stream starts. `history` (earlier questions) resolves
-    follow-ups."""
-    engine, answerer = state.require()
+    follow-ups. With `"answerer": "generative"` the `delta` events carry the model's text as it
+    is written, before `citations`; `done` holds the checked answer, which replaces the streamed
+    text (a repair or the extractive fallback may have changed it)."""
+    engine, answerer = await state.require_async(body.answerer)
     questions = [*body.history, body.question]
     heavy = await check_off_loop(budget, engine.embedder, questions)  # 422 before the stream, like /ask
     ticket = guard.reserve(heavy)  # busy: 503 + Retry-After now, not an error event after a 200
 
     async def events() -> AsyncIterator[ServerSentEvent]:
+        streamed = False
         try:
-            resolution, response = await _answer(
-                guard, answerer, questions, body.top_k, body.mode, ticket=ticket
-            )
+            async for item in relay_conversation(guard, answerer, questions, body.top_k, body.mode, ticket):
+                if isinstance(item, Turn):
+                    resolution, response = item.resolution, item.response
+                else:
+                    streamed = True
+                    yield ServerSentEvent(DeltaEvent(text=item).model_dump_json(), event="delta")
         except Exception as exc:
             yield ServerSentEvent(ErrorEvent(detail=_failure(exc)).model_dump_json(), event="error")
             return
@@ -172,22 +158,37 @@ async def ask_stream(
             citations=response.citations,
         )
         yield ServerSentEvent(first.model_dump_json(), event="citations")
-        for piece in split_answer(response.answer):
-            yield ServerSentEvent(DeltaEvent(text=piece).model_dump_json(), event="delta")
+        if not streamed:  # a whole answer (extractive, cached): sent in clause-sized pieces
+            for piece in split_answer(response.answer):
+                yield ServerSentEvent(DeltaEvent(text=piece).model_dump_json(), event="delta")
         yield ServerSentEvent(response.model_dump_json(), event="done")
 
     return _ReservedStream(events(), ticket, state.settings.shutdown_grace_s)
 
 
 @router.get("/v1/models", response_model=ModelList, tags=["openai"])
-def models() -> ModelList:
-    """The one model this service offers, for OpenAI clients that list models first."""
-    return ModelList(data=[ModelCard(id=MODEL_ID, created=STARTED)])
+def models(state: Annotated[ServiceState, Depends(get_state)]) -> ModelList:
+    """The answerers this service offers as models: `qa-extractive` always, `qa-generative`
+    when an LLM is installed (`make llm`) or configured (`QA_LLM_BASE_URL`)."""
+    offered = [
+        m
+        for m, name in MODEL_IDS.items()
+        if name is AnswererName.EXTRACTIVE or llm_configured(state.settings)
+    ]
+    return ModelList(data=[ModelCard(id=m, created=STARTED) for m in offered])
 
 
-def _check_model(model: str) -> None:
-    if model != MODEL_ID:
-        raise NotFoundError(f"model {model!r} not found; this service offers {MODEL_ID!r} (GET /v1/models)")
+def _answerer_of(model: str, settings: Settings) -> AnswererName:
+    name = MODEL_IDS.get(model)
+    if name is None:
+        offered = ", ".join(repr(m) for m in MODEL_IDS)
+        raise NotFoundError(f"model {model!r} not found; this service offers {offered} (GET /v1/models)")
+    if name is AnswererName.GENERATIVE and not llm_configured(settings):
+        raise NotFoundError(
+            f"model {model!r} is not available: no LLM is installed (run `make install-llm llm`) "
+            "or configured (QA_LLM_BASE_URL)"
+        )
+    return name
 
 
 def _usage(body: ChatCompletionRequest, answer: str) -> Usage:
@@ -212,8 +213,7 @@ async def chat_completions(
     """OpenAI Chat Completions. The last user message is the question; earlier user turns
     resolve follow-ups. The answer keeps its `[n]` markers; `citations`, `found`,
     `short_answer` and `resolved_question` are extra fields (on the last chunk when streaming)."""
-    _check_model(body.model)
-    engine, answerer = state.require()
+    engine, answerer = await state.require_async(_answerer_of(body.model, state.settings))
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     fingerprint = engine.index.manifest.build_id  # the build that answers, read once
@@ -222,13 +222,14 @@ async def chat_completions(
 
     if not body.stream:
         ticket = guard.reserve(heavy)
-        _, response = await _answer(
+        turn = await answer_conversation(
             guard, answerer, questions, body.top_k, body.mode, ticket=ticket, request=request
         )
+        response = turn.response
         return ChatCompletion(
             id=completion_id,
             created=created,
-            model=MODEL_ID,
+            model=body.model,
             choices=[Choice(message=AssistantMessage(content=response.answer))],
             usage=_usage(body, response.answer),
             system_fingerprint=fingerprint,
@@ -244,7 +245,7 @@ async def chat_completions(
         frame = ChatCompletionChunk(
             id=completion_id,
             created=created,
-            model=MODEL_ID,
+            model=body.model,
             system_fingerprint=fingerprint,
             choices=[ChunkChoice(delta=delta, finish_reason=finish_reason)],
             **(cited.model_dump() if cited else {}),
@@ -259,16 +260,23 @@ async def chat_completions(
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         yield ServerSentEvent(chunk(Delta(role="assistant", content="")))
+        streamed = False
         try:
-            _, response = await _answer(guard, answerer, questions, body.top_k, body.mode, ticket=ticket)
+            async for item in relay_conversation(guard, answerer, questions, body.top_k, body.mode, ticket):
+                if isinstance(item, Turn):
+                    response = item.response
+                else:
+                    streamed = True
+                    yield ServerSentEvent(chunk(Delta(content=item)))
         except Exception as exc:
             detail = _failure(exc)
             # OpenAI's own mid-stream error shape: its clients raise APIError on it.
             error = {"error": {"message": detail, "type": "server_error"}, "detail": detail}
             yield ServerSentEvent(json.dumps(error, ensure_ascii=False))
             return
-        for piece in split_answer(response.answer):
-            yield ServerSentEvent(chunk(Delta(content=piece)))
+        if not streamed:
+            for piece in split_answer(response.answer):
+                yield ServerSentEvent(chunk(Delta(content=piece)))
         cited = CitedFields(
             citations=response.citations,
             found=response.found,
@@ -280,7 +288,7 @@ async def chat_completions(
             usage = ChatCompletionChunk(
                 id=completion_id,
                 created=created,
-                model=MODEL_ID,
+                model=body.model,
                 choices=[],
                 usage=_usage(body, response.answer),
                 system_fingerprint=fingerprint,

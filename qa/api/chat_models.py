@@ -15,11 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from qa.api.models import MAX_QUESTION_CHARS, AskRequest, check_text
 from qa.config import SearchMode
+from qa.config_llm import AnswererName
 from qa.schemas import Citation
 
 MAX_HISTORY = 20
 MAX_MESSAGES = 100
 MODEL_ID = "qa-extractive"
+# Each answerer is offered as a model; chat picks the answerer by model id.
+MODEL_IDS = {MODEL_ID: AnswererName.EXTRACTIVE, "qa-generative": AnswererName.GENERATIVE}
 
 
 class StreamAskRequest(AskRequest):
@@ -88,8 +91,9 @@ class StreamOptions(BaseModel):
 
 
 class ChatCompletionRequest(BaseModel):
-    """OpenAI's request; sampling options (temperature, max_tokens, ...) are accepted and
-    ignored because the answer is extracted, not generated."""
+    """OpenAI's request. The model id picks the answerer (GET /v1/models). Sampling options
+    (temperature, max_tokens, ...) are accepted and ignored: the extractive answerer extracts, and
+    the generative one decodes greedily within ``QA_LLM_MAX_TOKENS`` so its answers are repeatable."""
 
     model_config = ConfigDict(extra="ignore")
 

@@ -32,7 +32,10 @@ def install(app: FastAPI, settings: Settings) -> None:
     document_security(app, keys_required=bool(keys))
     # add_middleware puts each new one outside the previous: add innermost first.
     app.add_middleware(
-        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, log_questions=settings.log_questions
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        upload_max_bytes=settings.upload_max_bytes,
+        log_questions=settings.log_questions,
     )
     app.add_middleware(RateLimitMiddleware, limiter=app.state.qa_rate_limiter)
     app.add_middleware(

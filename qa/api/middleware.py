@@ -31,6 +31,8 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # How much of an oversized body is read (and thrown away) so that its 413 reaches the client.
 DRAIN_MAX_BYTES = 32 * 1024 * 1024
 DRAIN_MAX_SECONDS = 5.0
+UPLOAD_ROUTE = ("POST", "/documents")  # its body is a file: QA_UPLOAD_MAX_BYTES, not QA_MAX_BODY_BYTES
+UPLOAD_FRAMING_BYTES = 64 * 1024  # multipart boundaries and part headers around the file
 
 
 def error_headers(exc: QAError) -> dict[str, str]:
@@ -132,20 +134,29 @@ class BodyLimitMiddleware:
     closed after the 413.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, log_questions: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        upload_max_bytes: int | None = None,
+        log_questions: bool = False,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes  # POST /documents: a file, not a question
         self.log_questions = log_questions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         declared = _header(scope, "content-length")
         if declared is not None and not declared.strip().isdigit():
             await error_response(BadRequestError("invalid Content-Length header"))(scope, receive, send)
             return
-        if declared is not None and int(declared) > self.max_bytes:
+        if declared is not None and int(declared) > limit:
             await self._too_large(scope, receive, send, body_pending=True)
             return
         chunks: list[bytes] = []
@@ -156,7 +167,7 @@ class BodyLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > limit:
                 await self._too_large(scope, receive, send, body_pending=message.get("more_body", False))
                 return
             chunks.append(chunk)
@@ -188,15 +199,24 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
+    def _limit(self, scope: Scope) -> int:
+        """The body limit for this request: an upload's file plus room for its multipart framing."""
+        if self._is_upload(scope):
+            return self.upload_max_bytes + UPLOAD_FRAMING_BYTES  # type: ignore[operator]
+        return self.max_bytes
+
+    def _is_upload(self, scope: Scope) -> bool:
+        return self.upload_max_bytes is not None and (scope["method"], scope["path"]) == UPLOAD_ROUTE
+
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, *, body_pending: bool) -> None:
         """The 413, after draining what the client is still sending (see the class docstring)."""
         expects_continue = (_header(scope, "expect") or "").lower() == "100-continue"
         drained = not body_pending or (not expects_continue and await _drain(receive))
-        response = error_response(
-            PayloadTooLargeError(
-                f"request body too large: the limit is {self.max_bytes} bytes (QA_MAX_BODY_BYTES)"
-            )
-        )
+        if self._is_upload(scope):
+            what = f"file too large: the limit is {self.upload_max_bytes} bytes (QA_UPLOAD_MAX_BYTES)"
+        else:
+            what = f"request body too large: the limit is {self.max_bytes} bytes (QA_MAX_BODY_BYTES)"
+        response = error_response(PayloadTooLargeError(what))
         if not drained:  # unread body bytes on the socket: this connection cannot carry another request
             response.headers["connection"] = "close"
         await response(scope, receive, send)

@@ -8,6 +8,7 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from qa.config import SearchMode
+from qa.config_llm import AnswererName
 from qa.schemas import Section
 
 MAX_QUESTION_CHARS = 2000
@@ -41,6 +42,11 @@ class AskRequest(BaseModel):
     debug: bool = Field(
         False, description="Add `debug`: the analysis and the support checks of the two best sentences."
     )
+    answerer: AnswererName | None = Field(
+        None,
+        description="extractive (quotes) or generative (an LLM's answer, checked against the passages it "
+        "cites); default: the server's QA_ANSWERER.",
+    )
 
     @field_validator("question")
     @classmethod
@@ -70,6 +76,7 @@ class DocumentSummary(BaseModel):
     published: str | None
     source: str
     chars: int
+    pages: int | None = Field(None, description="Pages, for a PDF; null for formats without pages.")
     sections: list[Section]
 
 

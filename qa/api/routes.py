@@ -1,4 +1,4 @@
-"""Routes: ask, health, readiness, documents and chunks."""
+"""Routes: ask, health, readiness and chunks (documents: qa.api.documents)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from qa.api.models import (
     ASK_EXAMPLES,
     AskRequest,
     ChunkOut,
-    DocumentOut,
-    DocumentSummary,
     Health,
     Ready,
     ResourceId,
@@ -44,7 +42,7 @@ async def ask(
     """Answer a question with exact quotes from the report, or refuse when it does not say.
     A question over `QA_MAX_QUESTION_TOKENS` tokens gets 422; a busy service 503 at once.
     `Server-Timing: queue;dur=<ms>` says how long the question waited for a worker slot."""
-    engine, answerer = state.require()
+    engine, answerer = await state.require_async(body.answerer)
     heavy = await check_off_loop(budget, engine.embedder, [body.question])
     ticket = guard.reserve(heavy)
     args = (body.question, body.top_k, body.mode, body.debug)
@@ -90,22 +88,6 @@ def manifest(engine: Annotated[Engine, Depends(get_engine)]) -> dict[str, Any]:
     """The serving index's manifest: build id, corpus files, model, library versions (behind
     the API key when keys are set: it names paths and versions)."""
     return engine.index.manifest.model_dump()
-
-
-@router.get("/documents", response_model=list[DocumentSummary], tags=["corpus"])
-def documents(engine: Annotated[Engine, Depends(get_engine)]) -> list[DocumentSummary]:
-    return [
-        DocumentSummary(**d.model_dump(exclude={"text"}), chars=len(d.text))
-        for d in engine.index.documents.values()
-    ]
-
-
-@router.get("/documents/{doc_id}", response_model=DocumentOut, tags=["corpus"], responses={404: {}})
-def document(doc_id: ResourceId, engine: Annotated[Engine, Depends(get_engine)]) -> DocumentOut:
-    doc = engine.index.documents.get(doc_id)
-    if doc is None:
-        raise NotFoundError(f"unknown document id: {doc_id!r}")
-    return DocumentOut(**doc.model_dump(), chars=len(doc.text))
 
 
 @router.get("/chunks/{chunk_id}", response_model=ChunkOut, tags=["corpus"], responses={404: {}})

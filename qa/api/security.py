@@ -6,7 +6,9 @@ constant time against every configured key. Public without a key: ``/healthz`` a
 no data; "Authorize" in /docs takes a key), and the demo page ``/`` with ``/widget.js`` (static
 files; the API calls they make need a key like any other client when keys are set).
 ``/metrics`` needs a key too, unless ``QA_METRICS_PUBLIC`` opens it to a scraper. Admin
-routes (``/admin/...``) always need a key; with no keys configured they are switched off (403).
+routes (``/admin/...``, and the ones that change the corpus: ``POST /documents``, ``DELETE
+/documents/{id}``, ``GET /jobs/{id}``) always need a key; with no keys configured they are
+switched off (403).
 
 Logs and rate limits see only a key's id (the first 8 hex digits of its sha256), never the key.
 A refused key (missing or wrong) spends a token of the client IP's rate-limit bucket, so guessing
@@ -36,6 +38,15 @@ PUBLIC_PATHS = (
 PUBLIC_PREFIXES = ("/docs/assets/",)  # the docs pages' own scripts and styles (qa.api.docs)
 METRICS_PATH = "/metrics"  # needs a key like any route, unless QA_METRICS_PUBLIC opens it to a scraper
 ADMIN_PREFIX = "/admin"
+
+
+def is_admin(method: str, path: str) -> bool:
+    """Routes that change the service or its corpus, and the jobs they start."""
+    if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/") or path.startswith("/jobs/"):
+        return True
+    return (method == "POST" and path == "/documents") or (
+        method == "DELETE" and path.startswith("/documents/")
+    )
 
 
 def key_id(key: str) -> str:
@@ -112,7 +123,7 @@ class ApiKeyMiddleware:
 
     def _check(self, scope: Scope) -> QAError | None:
         path: str = scope["path"]
-        admin = path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+        admin = is_admin(scope["method"], path)
         if admin and not self.checker.enabled:
             return ForbiddenError("admin routes are disabled: set QA_API_KEYS to enable them")
         presented = presented_key(scope)
@@ -157,12 +168,12 @@ def document_security(app: FastAPI, keys_required: bool) -> None:
         schemes["bearer"] = {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <key>"}
         schemes["apiKey"] = {"type": "apiKey", "in": "header", "name": "X-API-Key"}
         for path, operations in schema.get("paths", {}).items():
-            for operation in operations.values():
+            for method, operation in operations.items():
                 if not isinstance(operation, dict):
                     continue
                 if path in PUBLIC_PATHS:
                     operation["security"] = []
-                elif keys_required or path.startswith(ADMIN_PREFIX):
+                elif keys_required or is_admin(method.upper(), path):
                     operation["security"] = [{"bearer": []}, {"apiKey": []}]
         app.openapi_schema = schema
         return schema

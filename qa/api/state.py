@@ -13,26 +13,32 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import anyio
 from fastapi import Request
 
 from qa.answer.cache import serving_answerer
-from qa.answer.pipeline import Answerer, build_pipeline
+from qa.answer.pipeline import Answerer, Pipeline, build_pipeline
 from qa.config import Settings
+from qa.config_llm import AnswererName
 from qa.embed import Embedder
 from qa.engine import Engine, open_engine
-from qa.errors import NotReadyError, QAError, ReloadError
+from qa.errors import LLMUnavailableError, NotReadyError, QAError, ReloadError
+from qa.generate.llm import ChatModel
 from qa.index import Manifest
 
 log = logging.getLogger("qa.api")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Live:
-    """The engine and its answerer, swapped as one reference: a request that read ``live`` once
-    finishes on that build even if a reload swaps in another meanwhile."""
+    """The engine and its answerers, swapped as one reference: a request that read ``live`` once
+    finishes on that build even if a reload swaps in another meanwhile. The generative answerer
+    is made on first use when the default answerer is the extractive one (``QA_ANSWERER``)."""
 
     engine: Engine
     answerer: Answerer
+    pipeline: Pipeline | None = None  # what the generative answerer writes from (None: it can't)
+    generative: Answerer | None = None
 
 
 @dataclass
@@ -44,6 +50,8 @@ class ServiceState:
     ready: threading.Event = field(default_factory=threading.Event)
     reload_lock: threading.Lock = field(default_factory=threading.Lock)
     progress: str | None = None  # the start-up index build's current step, while it runs
+    chat_model: ChatModel | None = None  # the generative answerer's LLM, loaded once, kept over reloads
+    llm_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def status(self) -> str:
@@ -95,13 +103,45 @@ class ServiceState:
         engine = open_engine(
             self.settings, rebuild=rebuild, embedder=embedder, progress=True, on_progress=on_progress
         )
-        return Live(engine, serving_answerer(build_pipeline(engine), self.settings))
+        pipeline = build_pipeline(engine)
+        live = Live(engine, serving_answerer(pipeline, self.settings), pipeline)
+        if self.settings.answerer is AnswererName.GENERATIVE:  # the default: load the LLM now
+            self._generative(live)
+        return live
 
-    def require(self) -> tuple[Engine, Answerer]:
+    def require(self, answerer: AnswererName | None = None) -> tuple[Engine, Answerer]:
+        """The engine and the answerer asked for (None: ``QA_ANSWERER``)."""
         live = self.live
         if live is None:
             raise NotReadyError(self.error or "the service is still loading the model and index")
+        if (answerer or self.settings.answerer) is AnswererName.GENERATIVE:
+            return live.engine, self._generative(live)
         return live.engine, live.answerer
+
+    async def require_async(self, answerer: AnswererName | None = None) -> tuple[Engine, Answerer]:
+        """``require`` for routes: the first generative request loads the LLM (seconds) in a worker
+        thread, so the event loop keeps serving meanwhile."""
+        live = self.live
+        wants_llm = (answerer or self.settings.answerer) is AnswererName.GENERATIVE
+        if live is not None and wants_llm and live.generative is None:
+            return await anyio.to_thread.run_sync(self.require, answerer)
+        return self.require(answerer)
+
+    def _generative(self, live: Live) -> Answerer:
+        """The build's generative answerer, made (and its LLM loaded) once, on first use."""
+        if live.generative is not None:
+            return live.generative
+        from qa.generate.answerer import generative_answerer
+        from qa.generate.llm import open_chat_model
+
+        if live.pipeline is None:
+            raise LLMUnavailableError("this service was started without an answer pipeline to generate from")
+        with self.llm_lock:
+            if live.generative is None:
+                if self.chat_model is None:
+                    self.chat_model = open_chat_model(self.settings)
+                live.generative = generative_answerer(live.pipeline, self.chat_model, self.settings)
+            return live.generative
 
     def reload(self) -> tuple[Manifest | None, Manifest, float]:
         """Load the build named in CURRENT (no rebuild), verify it, then swap it in atomically.

@@ -70,6 +70,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--growth-articles", type=int, default=16, help="CMRC articles beside the report; 0 skips growth."
     )
+    parser.add_argument(
+        "--generative", default="0.5b,1.5b", help='Local LLMs timed as the generative answerer ("" for none).'
+    )
+    parser.add_argument("--generative-questions", type=int, default=12, help="Questions per LLM.")
     parser.add_argument("--strict", action="store_true", help="Exit 1 when a target is missed.")
     parser.add_argument(
         "--budget", type=float, default=540.0, help="Seconds; the int8/bf16 comparisons are dropped past it."
@@ -162,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
 
     services = [bench_service(args, out, index_dir, b, warm, sequential, levels) for b in backends]
 
-    from qa.bench import encoders
+    from qa.bench import encoders, generative
 
     notes = []
     optional = [k for k in args.encoders if k in OPTIONAL_ENCODERS]
@@ -185,6 +189,14 @@ def main(argv: list[str] | None = None) -> int:
         growth = corpus_growth.measure(out / "growth", corpus_growth.DATASET, args.growth_articles, say)
         shutil.rmtree(out / "growth" / "work", ignore_errors=True)
 
+    sizes = [x.strip() for x in args.generative.split(",") if x.strip()]
+    runnable, generative_note = generative.available(sizes)
+    generative_results = []
+    for size in runnable:
+        say(f"generative answerer with the {size} model")
+        asked = qs.generative_questions(gold, args.generative_questions)
+        generative_results.append(generative.measure(settings, index_dir, asked, size))
+
     host.load_average_end = [round(x, 2) for x in os.getloadavg()]
     report = BenchReport(
         started_at=began_at,
@@ -198,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         baseline=baseline,
         growth=growth,
         targets=[],
+        generative=generative_results,
+        generative_note=generative_note,
     )
     for run in report.services:
         run.ratios = service_ratios(run, floor.p50, baseline.query.p50 if baseline else None)

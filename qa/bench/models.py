@@ -128,6 +128,19 @@ class GrowthResult(BaseModel):
     service_errors: int
 
 
+class GenerativeResult(BaseModel):
+    model: str
+    load_seconds: float
+    questions: int
+    first_token: Latency = Field(description="Question in to the model's first token, ms.")
+    total: Latency = Field(description="Question in to the checked answer, ms.")
+    first_token_zh_short: Latency = Field(description="First token for the short Chinese questions.")
+    extractive: Latency = Field(description="The extractive answerer on the same questions, ms.")
+    generative_answers: int = Field(description="Answers the model wrote (not refusals or fallbacks).")
+    repaired: int
+    fell_back: int
+
+
 class Target(BaseModel):
     name: str
     value: float
@@ -148,3 +161,5 @@ class BenchReport(BaseModel):
     growth: GrowthResult | None = None
     targets: list[Target]
     notes: list[str] = Field(default_factory=list)
+    generative: list[GenerativeResult] = Field(default_factory=list)
+    generative_note: str | None = Field(None, description="Why a generative model was not measured.")

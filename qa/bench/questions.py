@@ -57,3 +57,12 @@ def take(pool: list[str], n: int) -> tuple[list[str], list[str]]:
     if n > len(pool):
         raise SystemExit(f"error: the bench ran out of distinct questions ({len(pool)} left, {n} needed)")
     return pool[:n], pool[n:]
+
+
+def generative_questions(gold: list[str], count: int) -> list[str]:
+    """``count`` gold questions as users type them, Chinese and English alternating (the same for
+    every model, so their timings compare), plus one warm-up question in front."""
+    zh = [q for q in gold if detect_language(q).value == "zh"]
+    en = [q for q in gold if detect_language(q).value == "en"]
+    mixed = [q for pair in zip(zh, en, strict=False) for q in pair]
+    return mixed[: count + 1]

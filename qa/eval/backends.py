@@ -15,6 +15,7 @@ import httpx
 import numpy as np
 
 from qa.config import SearchMode
+from qa.config_llm import AnswererName
 from qa.errors import QAError
 from qa.schemas import AskResponse, Document, Hit
 
@@ -44,7 +45,9 @@ class Backend(Protocol):
 
     def search(self, question: str, top_k: int, mode: SearchMode) -> list[Hit]: ...
 
-    def ask(self, question: str, top_k: int, mode: SearchMode) -> tuple[AskResponse, float]:
+    def ask(
+        self, question: str, top_k: int, mode: SearchMode, answerer: AnswererName = AnswererName.EXTRACTIVE
+    ) -> tuple[AskResponse, float]:
         """The answer and the milliseconds the whole ask took."""
         ...
 
@@ -92,6 +95,7 @@ class InProcessBackend:
         self.answerer = answerer
         self.retriever = retriever or engine.retriever
         self.label = "in-process"
+        self._generative: Answerer | None = None
 
     @classmethod
     def open(cls, engine: Engine) -> InProcessBackend:
@@ -106,13 +110,27 @@ class InProcessBackend:
     def search(self, question: str, top_k: int, mode: SearchMode) -> list[Hit]:
         return self.retriever.retrieve(question, top_k, mode).hits
 
-    def ask(self, question: str, top_k: int, mode: SearchMode) -> tuple[AskResponse, float]:
+    def ask(
+        self, question: str, top_k: int, mode: SearchMode, answerer: AnswererName = AnswererName.EXTRACTIVE
+    ) -> tuple[AskResponse, float]:
         embedder = self.retriever.embedder
         if isinstance(embedder, _LastQueryMemo):
             embedder.forget()
+        chosen = self.generative() if answerer is AnswererName.GENERATIVE else self.answerer
         began = time.perf_counter()
-        response = self.answerer.answer(question, top_k, mode)
+        response = chosen.answer(question, top_k, mode)
         return response, (time.perf_counter() - began) * 1000
+
+    def generative(self) -> Answerer:
+        """The generative answerer over the same pipeline, its LLM loaded on first use (uncached:
+        every question is measured)."""
+        if self._generative is None:
+            from qa.answer.pipeline import Pipeline
+            from qa.generate.answerer import open_generative
+
+            assert isinstance(self.answerer, Pipeline), "the generative answerer writes from a pipeline"
+            self._generative = open_generative(self.answerer, self.engine.settings)
+        return self._generative
 
     def document(self, doc_id: str) -> Document | None:
         return self.engine.index.documents.get(doc_id)
@@ -189,8 +207,10 @@ class HttpBackend:
                 raise ServiceError(f"{self.url} did not become ready within {timeout:.0f}s")
             time.sleep(1.0)
 
-    def _post(self, path: str, question: str, top_k: int, mode: SearchMode) -> tuple[dict[str, Any], float]:
-        payload = {"question": question, "top_k": top_k, "mode": mode.value}
+    def _post(
+        self, path: str, question: str, top_k: int, mode: SearchMode, **extra: str
+    ) -> tuple[dict[str, Any], float]:
+        payload = {"question": question, "top_k": top_k, "mode": mode.value, **extra}
         response, elapsed_ms = self._call("POST", path, json=payload)
         if response.status_code != 200:
             raise QuestionRejected(f"{path} answered {response.status_code}: {_detail(response)}")
@@ -200,8 +220,10 @@ class HttpBackend:
         body, _ = self._post("/search", question, top_k, mode)
         return [Hit.model_validate(h) for h in body["hits"]]
 
-    def ask(self, question: str, top_k: int, mode: SearchMode) -> tuple[AskResponse, float]:
-        body, elapsed_ms = self._post("/ask", question, top_k, mode)
+    def ask(
+        self, question: str, top_k: int, mode: SearchMode, answerer: AnswererName = AnswererName.EXTRACTIVE
+    ) -> tuple[AskResponse, float]:
+        body, elapsed_ms = self._post("/ask", question, top_k, mode, answerer=answerer.value)
         return AskResponse.model_validate(body), elapsed_ms
 
     def document(self, doc_id: str) -> Document | None:

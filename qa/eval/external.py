@@ -10,6 +10,9 @@ Every question is asked twice over the same index:
   is that retrieval call, embedding the question afresh. The same call's top 5 passages
   give hit@5 (a reference answer inside a passage's text).
 
+With ``--answerer generative`` the project is the generative answerer and the extractive one
+is asked too (column **extractive**), so the two compare in one run over one index.
+
 Questions of held-out articles are out of corpus: the right response is a refusal.
 Metrics are defined in ``qa.eval.external_metrics``.
 """
@@ -25,12 +28,15 @@ from pydantic import BaseModel, Field
 from tqdm import tqdm
 
 from qa.config import SearchMode
+from qa.config_llm import AnswererName
 from qa.errors import QAError
 from qa.eval.backends import InProcessBackend, _LastQueryMemo
 from qa.eval.external_index import IndexInfo
 from qa.eval.external_metrics import Summary, Verdict, hit_at_k, judge, mean, summarize
+from qa.eval.grounding import GuardSummary, Outcome
 from qa.eval.runner import MAX_ERRORS_IN_A_ROW, EvalAborted, policy_of
 from qa.eval.squad import SquadDataset, SquadQuestion
+from qa.schemas import AskResponse
 
 if TYPE_CHECKING:
     from qa.config import Settings
@@ -61,6 +67,12 @@ class ExternalResult(BaseModel):
     baseline: Verdict
     retrieved_titles: list[str] = Field(default_factory=list)
     hit_at_5: bool | None = None
+    answerer: str = "extractive"
+    grounded: bool = True
+    violations: list[str] = Field(default_factory=list)
+    extractive: Verdict | None = Field(
+        None, description="The extractive answer, when the project is generative."
+    )
 
 
 class ExternalRun(BaseModel):
@@ -82,6 +94,9 @@ class ExternalRun(BaseModel):
     hit_at_5: float | None
     project: Summary
     baseline: Summary
+    answerer: str = "extractive"
+    extractive: Summary | None = None
+    guard: GuardSummary | None = None
     results: list[ExternalResult]
     policy: dict[str, Any] | None = None
 
@@ -92,10 +107,15 @@ def _forget(backend: InProcessBackend) -> None:
 
 
 def _project(
-    backend: InProcessBackend, q: SquadQuestion, mode: SearchMode, top_k: int, language: str
-) -> tuple[Verdict, list[CitedQuote]]:
+    backend: InProcessBackend,
+    q: SquadQuestion,
+    mode: SearchMode,
+    top_k: int,
+    language: str,
+    answerer: AnswererName = AnswererName.EXTRACTIVE,
+) -> tuple[Verdict, list[CitedQuote], AskResponse | None]:
     try:
-        response, latency_ms = backend.ask(q.question, top_k, mode)
+        response, latency_ms = backend.ask(q.question, top_k, mode, answerer)
     except QAError:
         raise
     except Exception as exc:  # one question's crash is that question's failure, not the run's
@@ -104,7 +124,7 @@ def _project(
             found=False, answer="", short_answer=None, quotes=[], references=q.answers,
             answerable=q.answerable, default_language=language, error=error,
         )  # fmt: skip
-        return verdict, []
+        return verdict, [], None
     citations = [
         CitedQuote(n=c.n, title=c.title, quote=c.quote, supporting=c.supporting) for c in response.citations
     ]
@@ -118,13 +138,21 @@ def _project(
         default_language=language,
         latency_ms=latency_ms,
     )
-    return verdict, citations
+    return verdict, citations, response
 
 
 def ask_one(
-    backend: InProcessBackend, q: SquadQuestion, mode: SearchMode, top_k: int, language: str
+    backend: InProcessBackend,
+    q: SquadQuestion,
+    mode: SearchMode,
+    top_k: int,
+    language: str,
+    answerer: AnswererName = AnswererName.EXTRACTIVE,
 ) -> ExternalResult:
-    project, citations = _project(backend, q, mode, top_k, language)
+    project, citations, response = _project(backend, q, mode, top_k, language, answerer)
+    extractive = None
+    if answerer is AnswererName.GENERATIVE:
+        extractive = _project(backend, q, mode, top_k, language)[0]
     _forget(backend)  # the baseline pays for its own embedding
     began = time.perf_counter()
     retrieval = backend.retriever.retrieve(q.question, max(top_k, HIT_DEPTH), mode)
@@ -159,7 +187,10 @@ def ask_one(
         baseline=baseline,
         retrieved_titles=[h.title for h in retrieval.hits[:HIT_DEPTH]],
         hit_at_5=hit_at_k(passages, q.answers, HIT_DEPTH) if q.answerable else None,
-    )
+        extractive=extractive,
+        **({"answerer": response.answerer, "grounded": response.grounded, "violations": response.violations}
+           if response else {}),
+    )  # fmt: skip
 
 
 def run_external(
@@ -170,13 +201,15 @@ def run_external(
     mode: SearchMode = SearchMode.HYBRID,
     top_k: int = 5,
     progress: bool = True,
+    answerer: AnswererName = AnswererName.EXTRACTIVE,
 ) -> ExternalRun:
     """Ask every question of the dataset; both systems' verdicts and their summaries."""
     began = time.perf_counter()
     language = dataset.context_language
     results: list[ExternalResult] = []
+    english = dataset.question_language == "en"
     for q in tqdm(dataset.questions, unit="q", desc="eval", disable=not progress, dynamic_ncols=True):
-        results.append(ask_one(backend, q, mode, top_k, language))
+        results.append(ask_one(backend, q, mode, top_k, language, answerer))
         last = results[-MAX_ERRORS_IN_A_ROW:]
         if len(last) == MAX_ERRORS_IN_A_ROW and all(r.project.error for r in last):
             raise EvalAborted(
@@ -204,6 +237,18 @@ def run_external(
         project=summarize([r.project for r in results], answerable),
         baseline=summarize([r.baseline for r in results], answerable),
         results=results,
+        answerer=answerer.value,
+        **(
+            {
+                "extractive": summarize([r.extractive or r.project for r in results], answerable),
+                "guard": GuardSummary.of(
+                    Outcome(r.answerer, r.violations, r.grounded, r.project.found, r.project.answer, english)
+                    for r in results
+                ),
+            }
+            if answerer is AnswererName.GENERATIVE
+            else {}
+        ),
     )
 
 
@@ -219,6 +264,7 @@ def evaluate_dataset(
     progress: bool = True,
     settings: Settings | None = None,
     embedder: Embedder | None = None,
+    answerer: AnswererName | None = None,
 ) -> ExternalRun:
     """Load the dataset, open (or build) its cached index and run it: what ``qa eval --dataset`` does."""
     from qa.config import get_settings
@@ -238,4 +284,5 @@ def evaluate_dataset(
         mode=SearchMode(mode or settings.search_mode),
         top_k=top_k or settings.top_k,
         progress=progress,
+        answerer=answerer or settings.answerer,
     )

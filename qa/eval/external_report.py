@@ -12,7 +12,7 @@ from rich.table import Table
 
 from qa.eval.charts import bar_chart
 from qa.eval.external import ExternalResult, ExternalRun
-from qa.eval.external_metrics import Verdict
+from qa.eval.external_metrics import Summary, Verdict
 from qa.eval.html import BASE_CSS
 from qa.eval.report import fmt, policy_line
 
@@ -60,6 +60,13 @@ def headline(run: ExternalRun) -> list[str]:
         f"questions run in {run.seconds:.1f}s",
         f"retrieval hit@5 (a reference inside a top-5 passage): {fmt(run.hit_at_5)}",
     ]
+    if run.guard:
+        g = run.guard
+        lines.append(
+            f"grounding guard: {g.repaired} answer(s) repaired, {g.fell_back} replaced by the extractive "
+            f"answer, {g.ungrounded} delivered ungrounded; English answers to English questions "
+            f"{fmt(g.english_answers)}"
+        )
     if run.skipped_no_answer or run.dropped_no_translation:
         lines.append(
             f"skipped: {run.skipped_no_answer} question(s) without an answer, "
@@ -68,13 +75,22 @@ def headline(run: ExternalRun) -> list[str]:
     return lines
 
 
+def systems(run: ExternalRun) -> list[tuple[str, Summary]]:
+    """The columns: the project (named by its answerer when generative), the extractive answerer
+    asked in the same run beside a generative project, and the baseline."""
+    project = "project (generative)" if run.answerer == "generative" else "project"
+    extractive = [("extractive", run.extractive)] if run.extractive else []
+    return [(project, run.project), *extractive, ("baseline", run.baseline)]
+
+
 def table(run: ExternalRun) -> Table:
     t = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("metric", no_wrap=True)
-    t.add_column("project", justify="right", no_wrap=True)
-    t.add_column("baseline", justify="right", no_wrap=True)
+    columns = systems(run)
+    for name, _ in columns:
+        t.add_column(name, justify="right", no_wrap=True)
     for field, label, kind in ROWS:
-        t.add_row(label, fmt(getattr(run.project, field), kind), fmt(getattr(run.baseline, field), kind))
+        t.add_row(label, *(fmt(getattr(summary, field), kind) for _, summary in columns))
     return t
 
 
@@ -112,10 +128,9 @@ table.q td { max-width: 340px; } .ok { color: #1b5e20; } .bad { color: #b00020; 
 {% for line in headline %}<p class="meta">{{ line }}</p>{% endfor %}
 <p class="meta">{{ run.created_at }} · held out: {{ run.held_out_articles|join(", ") or "none" }}</p>
 <h2>Project vs baseline</h2>
-<table><tr><th>metric</th><th>project</th><th>baseline</th></tr>
+<table><tr><th>metric</th>{% for name, _ in systems %}<th>{{ name }}</th>{% endfor %}</tr>
 {% for field, label, kind in rows %}<tr><td>{{ label }}</td>
-<td class="num">{{ fmt(run.project[field], kind) }}</td>
-<td class="num">{{ fmt(run.baseline[field], kind) }}</td></tr>
+{% for _, summary in systems %}<td class="num">{{ fmt(summary[field], kind) }}</td>{% endfor %}</tr>
 {% endfor %}</table>
 {{ chart }}
 <h2>Every question ({{ run.results|length }})</h2>
@@ -157,9 +172,9 @@ def _verdict(result: ExternalResult, v: Verdict) -> Markup:
 
 def render_html(run: ExternalRun) -> str:
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    columns = systems(run)
     series: dict[str, list[float | None]] = {
-        "project": [getattr(run.project, f) for f, _, _ in CHART_ROWS],
-        "baseline": [getattr(run.baseline, f) for f, _, _ in CHART_ROWS],
+        name: [getattr(summary, f) for f, _, _ in CHART_ROWS] for name, summary in columns
     }
     labels = [f.replace("_given", "").replace("_", " ") for f, _, _ in CHART_ROWS]
     chart = Markup(bar_chart("Project vs baseline", labels, series, width=1160))
@@ -169,6 +184,7 @@ def render_html(run: ExternalRun) -> str:
         name=Path(run.dataset).name,
         headline=headline(run),
         rows=ROWS,
+        systems=[(name, summary.model_dump()) for name, summary in columns],
         fmt=fmt,
         chart=chart,
         verdict=_verdict,

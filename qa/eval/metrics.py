@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 from pydantic import BaseModel, Field
 
+from qa.eval.grounding import GuardSummary, Outcome
 from qa.text.values import strip_qualifiers
 
 HIT_DEPTHS = (1, 3, 5)
@@ -85,6 +86,9 @@ class QuestionResult(BaseModel):
     latency_ms: float = 0.0
     cached: bool = Field(False, description="The service answered from its answer cache.")
     error: str | None = None
+    answerer: str = "extractive"
+    grounded: bool = True
+    violations: list[str] = Field(default_factory=list)
 
     rank: int | None = None
     correct: bool | None = None
@@ -111,6 +115,13 @@ class Metrics(BaseModel):
     refusal_f1: float | None = None
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
+    # The generative answerer's guard: answers it repaired, replaced by the extractive answer, or
+    # (never, if it works) delivered with a figure no cited passage states; English answers to
+    # English questions.
+    repaired: int = 0
+    fell_back: int = 0
+    ungrounded: int = 0
+    english_answers: float | None = None
 
 
 def fold(text: str) -> str:
@@ -205,6 +216,11 @@ def summarize(results: list[QuestionResult]) -> Metrics:
         m.refusal_recall = refused_unanswerable / len(unanswerable)
         p, rc = m.refusal_precision or 0.0, m.refusal_recall
         m.refusal_f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
+    guard = GuardSummary.of(
+        Outcome(r.answerer, r.violations, r.grounded, r.found, r.answer, r.language == "en") for r in results
+    )
+    m.repaired, m.fell_back, m.ungrounded = guard.repaired, guard.fell_back, guard.ungrounded
+    m.english_answers = guard.english_answers
     answered = [r.latency_ms for r in results if r.error is None and not r.cached]
     if answered:
         latencies = np.array(answered)

@@ -96,6 +96,16 @@ def print_report(run: EvalRun, console: Console | None = None) -> None:
     console.print(f"answer policy {policy_line(run.policy)}", highlight=False, markup=False)
     for table in tables(run):
         console.print(table)
+    for mode in run.modes:
+        m = run.summary[mode].overall
+        if m.repaired or m.fell_back or m.ungrounded or any(r.answerer == "generative" for r in run.results):
+            console.print(
+                f"{mode}: grounding guard repaired {m.repaired}, replaced {m.fell_back} by the extractive "
+                f"answer, delivered {m.ungrounded} ungrounded; English answers to English questions "
+                f"{fmt(m.english_answers)}",
+                highlight=False,
+                markup=False,
+            )
     cached = sum(r.cached for r in run.results)
     if cached:
         console.print(

@@ -10,6 +10,8 @@ service, or five failures in a row, stops it.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +20,7 @@ from tqdm import tqdm
 
 from qa.answer.cache import HIT
 from qa.config import SearchMode
+from qa.config_llm import AnswererName
 from qa.errors import QAError
 from qa.eval.backends import Backend, QuestionRejected
 from qa.eval.gold import GoldItem
@@ -34,6 +37,30 @@ from qa.eval.metrics import (
 from qa.schemas import Document
 
 COMPARE_MODES = (SearchMode.DENSE, SearchMode.BM25, SearchMode.HYBRID)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One column of a run: a retrieval mode and an answerer, under a label ("hybrid", "generative")."""
+
+    label: str
+    mode: SearchMode
+    answerer: AnswererName = AnswererName.EXTRACTIVE
+
+    @classmethod
+    def of(cls, item: SearchMode | RunSpec) -> RunSpec:
+        return item if isinstance(item, RunSpec) else cls(item.value, item)
+
+
+def run_specs(mode: SearchMode, answerer: AnswererName, compare: bool) -> list[RunSpec]:
+    """What ``qa eval`` runs: ``--compare`` puts the three modes side by side, or, with
+    ``--answerer generative``, the extractive and the generative answerer in the same mode."""
+    generative = RunSpec(AnswererName.GENERATIVE.value, mode, AnswererName.GENERATIVE)
+    if answerer is AnswererName.GENERATIVE:
+        return [RunSpec(mode.value, mode), generative] if compare else [generative]
+    return [RunSpec.of(m) for m in COMPARE_MODES] if compare else [RunSpec.of(mode)]
+
+
 MAX_ERRORS_IN_A_ROW = 5
 CACHE_HIT_TIMING = HIT  # the timings_ms key of an answer served from the answer cache
 
@@ -76,12 +103,14 @@ def _spans(text: str, needle: str) -> list[tuple[int, int]]:
 
 
 def ask_one(
-    backend: Backend, item: GoldItem, mode: SearchMode, top_k: int, doc: Document | None
+    backend: Backend, item: GoldItem, spec: SearchMode | RunSpec, top_k: int, doc: Document | None
 ) -> QuestionResult:
     """Search and ask one question in one mode; the verdict is filled in by ``judge``."""
+    spec = RunSpec.of(spec)
+    mode = spec.mode
     result = QuestionResult(
         id=item.id,
-        mode=mode.value,
+        mode=spec.label,
         question=item.question,
         language=item.language,
         type=item.type.value,
@@ -92,7 +121,10 @@ def ask_one(
         evidence_spans=_spans(doc.text, item.evidence) if doc else [],
     )
     try:
-        response, result.latency_ms = backend.ask(item.question, top_k, mode)
+        if spec.answerer is AnswererName.EXTRACTIVE:
+            response, result.latency_ms = backend.ask(item.question, top_k, mode)
+        else:
+            response, result.latency_ms = backend.ask(item.question, top_k, mode, spec.answerer)
         hits = backend.search(item.question, max(top_k, *HIT_DEPTHS), mode)
         result.retrieved = [Passage(**h.model_dump(include=set(Passage.model_fields))) for h in hits]
     except QuestionRejected as exc:
@@ -107,6 +139,11 @@ def ask_one(
     result.short_answer = response.short_answer
     result.found = response.found
     result.cached = CACHE_HIT_TIMING in response.timings_ms
+    result.answerer, result.grounded, result.violations = (
+        response.answerer,
+        response.grounded,
+        response.violations,
+    )
     result.citations = [
         CitedQuote(n=c.n, doc_id=c.doc_id, start=c.start, end=c.end, quote=c.quote, supporting=c.supporting)
         for c in response.citations
@@ -142,7 +179,7 @@ def summarize_mode(results: list[QuestionResult]) -> ModeSummary:
 def run_eval(
     gold: list[GoldItem],
     backend: Backend,
-    modes: list[SearchMode],
+    modes: Sequence[SearchMode | RunSpec],
     *,
     top_k: int = 5,
     gold_path: str = "",
@@ -150,16 +187,17 @@ def run_eval(
 ) -> EvalRun:
     """Ask every gold question in every mode (mode by mode) and summarize each mode."""
     began = time.perf_counter()
+    specs = [RunSpec.of(m) for m in modes]
     docs = {doc_id: backend.document(doc_id) for doc_id in sorted({i.doc_id for i in gold if i.answerable})}
     results: list[QuestionResult] = []
-    with tqdm(total=len(gold) * len(modes), unit="q", disable=not progress, dynamic_ncols=True) as bar:
-        for mode in modes:
-            bar.set_description(f"eval {mode.value}")
+    with tqdm(total=len(gold) * len(specs), unit="q", disable=not progress, dynamic_ncols=True) as bar:
+        for spec in specs:
+            bar.set_description(f"eval {spec.label}")
             for item in gold:
-                results.append(ask_one(backend, item, mode, top_k, docs.get(item.doc_id)))
+                results.append(ask_one(backend, item, spec, top_k, docs.get(item.doc_id)))
                 bar.update()
                 _stop_if_broken(results)
-    summary = {m.value: summarize_mode([r for r in results if r.mode == m.value]) for m in modes}
+    summary = {s.label: summarize_mode([r for r in results if r.mode == s.label]) for s in specs}
     return EvalRun(
         policy=policy_of(backend),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -167,7 +205,7 @@ def run_eval(
         index=backend.index_id(),
         gold=gold_path,
         top_k=top_k,
-        modes=[m.value for m in modes],
+        modes=[s.label for s in specs],
         questions=len(gold),
         seconds=round(time.perf_counter() - began, 2),
         summary=summary,

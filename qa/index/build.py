@@ -36,8 +36,7 @@ from qa.index.store import (
     write_jsonl,
 )
 from qa.index.vectors import VectorStore, make_store
-from qa.ingest import load_corpus
-from qa.ingest.loaders import corpus_files
+from qa.ingest.loaders import corpus_files, scan_corpus
 from qa.text import tokenize
 
 log = logging.getLogger(__name__)
@@ -144,7 +143,7 @@ def build_index(
     began = time.perf_counter()
     remove_abandoned_staging(settings.index_dir)
     step(1, "reading the corpus")
-    documents = load_corpus(settings.corpus_dir, settings.heading_max_chars)
+    documents, skipped = scan_corpus(settings.corpus_dir, settings.heading_max_chars)
     chunks, sentences = [], []
     for doc in documents:
         doc_chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
@@ -207,6 +206,7 @@ def build_index(
         corpus={
             "hash": state["corpus"],
             "documents": [{"doc_id": d.doc_id, "source": d.source, "title": d.title} for d in documents],
+            "skipped": [s.model_dump() for s in skipped],  # files not indexed, with why
         },
         params=state["params"],
         versions=_versions(),

@@ -34,10 +34,12 @@ _TITLE_SCAN_LINES = 6
 
 @dataclass(frozen=True)
 class Block:
-    """A line of source text; ``heading`` is True/False when the format says, None to infer."""
+    """A line of source text; ``heading`` is True/False when the format says, None to infer;
+    ``page`` is the 1-based page it is on, for formats that have pages (PDF)."""
 
     text: str
     heading: bool | None = None
+    page: int | None = None
 
 
 def repair_spaces(line: str) -> str:
@@ -69,7 +71,8 @@ def clean_blocks(
     title_hint: str | None = None,
 ) -> Document:
     """Build the cleaned document from a file's lines."""
-    lines = [Block(repair_spaces(b.text.strip(" \t\u3000\u00a0\r")), b.heading) for b in blocks]
+    page_count = max((b.page for b in blocks if b.page is not None), default=0)
+    lines = [Block(repair_spaces(b.text.strip(" \t\u3000\u00a0\r")), b.heading, b.page) for b in blocks]
     lines = [b for b in lines if b.text and not is_chrome(b.text)]
 
     published = None
@@ -81,7 +84,7 @@ def clean_blocks(
             published = match.group("date")
             if title is None and i > 0:
                 title = "".join(b.text for b in lines[:i])
-                lines = [Block(title, False), *lines[i:]]
+                lines = [Block(title, False, lines[0].page), *lines[i:]]
                 body_from = 2
             else:
                 body_from = i + 1
@@ -93,6 +96,7 @@ def clean_blocks(
 
     parts: list[str] = []
     sections: list[Section] = []
+    page_offsets: list[tuple[int, int]] = []  # (page, offset) of each line that has a page
     offset = 0
     current = Section(title=title, start=0, end=0)
     for i, block in enumerate(lines):
@@ -110,10 +114,31 @@ def clean_blocks(
             sections.append(current)
             current = Section(title=block.text, start=offset, end=0)
         parts.append(block.text)
+        if block.page is not None:
+            page_offsets.append((block.page, offset))
         offset += len(block.text) + 2
     text = "\n\n".join(parts)
     current.end = len(text)
     sections.append(current)
     return Document(
-        doc_id=doc_id, title=title, published=published, source=source, text=text, sections=sections
+        doc_id=doc_id,
+        title=title,
+        published=published,
+        source=source,
+        text=text,
+        sections=sections,
+        pages=_page_starts(page_offsets, page_count, len(text)),
     )
+
+
+def _page_starts(page_offsets: list[tuple[int, int]], page_count: int, end: int) -> list[int]:
+    """Page n starts at its first line kept; a page with none kept starts where the next does."""
+    first: dict[int, int] = {}
+    for page, offset in page_offsets:
+        first.setdefault(page, offset)
+    starts = [end] * page_count
+    following = end
+    for page in range(page_count, 0, -1):
+        following = min(following, first.get(page, following))
+        starts[page - 1] = following
+    return starts

@@ -2,18 +2,28 @@
 
 HTML keeps only what a reader sees (scripts, styles, navigation and page furniture are
 dropped); its h1-h6 elements are headings. Markdown headings are ``#`` lines. Plain
-text has no markup, so its headings are inferred in ``clean``.
+text has no markup, so its headings are inferred in ``clean``. PDF (``qa.ingest.pdf``) and
+Word (``qa.ingest.word``) files are read from their bytes by their own modules.
+
+A corpus file that cannot be read (unknown type, no text layer, encrypted, corrupt) is
+skipped with its reason by ``scan_corpus``: the build goes on with the others, and the
+reasons reach the build log, ``qa build-index``, the manifest and ``GET /documents``.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 from qa.errors import CorpusError
 from qa.ingest.clean import Block, clean_blocks
-from qa.schemas import Document
+from qa.ingest.pdf import pdf_blocks
+from qa.ingest.word import docx_blocks
+from qa.schemas import Document, SkippedFile
+
+log = logging.getLogger(__name__)
 
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _HTML_DROP = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg"]
@@ -97,7 +107,11 @@ LOADERS: dict[str, Callable[[str], tuple[list[Block], str | None]]] = {
     ".html": html_blocks,
     ".htm": html_blocks,
 }
-SUPPORTED_SUFFIXES = tuple(LOADERS)
+FILE_LOADERS: dict[str, Callable[[Path], tuple[list[Block], str | None]]] = {
+    ".pdf": pdf_blocks,
+    ".docx": docx_blocks,
+}
+SUPPORTED_SUFFIXES = (*LOADERS, *FILE_LOADERS)
 
 
 def doc_id_for(path: Path, root: Path) -> str:
@@ -108,10 +122,15 @@ def doc_id_for(path: Path, root: Path) -> str:
 
 
 def load_file(path: Path, root: Path, heading_max_chars: int) -> Document:
-    loader = LOADERS.get(path.suffix.lower())
-    if loader is None:
-        raise CorpusError(f"{path.name}: unsupported type; use one of {', '.join(SUPPORTED_SUFFIXES)}")
-    blocks, title = loader(_read_text(path))
+    suffix = path.suffix.lower()
+    if suffix in FILE_LOADERS:
+        blocks, title = FILE_LOADERS[suffix](path)
+    elif suffix in LOADERS:
+        blocks, title = LOADERS[suffix](_read_text(path))
+    else:
+        raise CorpusError(
+            f"{path.name}: unsupported type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}"
+        )
     return clean_blocks(
         blocks,
         doc_id=doc_id_for(path, root),
@@ -121,25 +140,55 @@ def load_file(path: Path, root: Path, heading_max_chars: int) -> Document:
     )
 
 
-def corpus_files(root: Path) -> list[Path]:
-    """Every supported file below ``root``, in a stable order; hidden files are skipped."""
+def corpus_files(root: Path, supported: bool = True) -> list[Path]:
+    """Every supported file below ``root`` (``supported=False``: every file), in a stable order;
+    hidden files and folders are left out."""
     if not root.is_dir():
         raise CorpusError(f"corpus folder not found: {root}")
     return sorted(
         p
         for p in root.rglob("*")
         if p.is_file()
-        and p.suffix.lower() in LOADERS
+        and (not supported or p.suffix.lower() in SUPPORTED_SUFFIXES)
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
 
 
+def scan_corpus(root: Path, heading_max_chars: int = 24) -> tuple[list[Document], list[SkippedFile]]:
+    """The documents of the corpus folder, and every other file with why it is not one.
+
+    Raises CorpusError only when no document is left: a build needs at least one."""
+    documents: list[Document] = []
+    skipped: list[SkippedFile] = []
+    sources: dict[str, str] = {}
+    for path in corpus_files(root, supported=False):
+        source = str(path.relative_to(root))
+        try:
+            doc = load_file(path, root, heading_max_chars)
+        except CorpusError as exc:
+            skipped.append(SkippedFile(source=source, reason=exc.detail.removeprefix(f"{path.name}: ")))
+            continue
+        if not doc.text.strip():
+            skipped.append(SkippedFile(source=source, reason="no text after cleaning"))
+        elif doc.doc_id in sources:
+            reason = f"document id {doc.doc_id!r} is already taken by {sources[doc.doc_id]}"
+            skipped.append(SkippedFile(source=source, reason=reason))
+        else:
+            sources[doc.doc_id] = source
+            documents.append(doc)
+    for item in skipped:
+        log.warning("skipped %s: %s", item.source, item.reason)
+    if not documents:
+        readable = [s for s in skipped if s.reason != "no text after cleaning"]
+        if not corpus_files(root):
+            raise CorpusError(f"no documents ({', '.join(SUPPORTED_SUFFIXES)}) in {root}")
+        if not readable:
+            raise CorpusError(f"every document in {root} is empty after cleaning")
+        reasons = "; ".join(f"{s.source}: {s.reason}" for s in skipped)
+        raise CorpusError(f"no readable document in {root} ({reasons})")
+    return documents, skipped
+
+
 def load_corpus(root: Path, heading_max_chars: int = 24) -> list[Document]:
-    files = corpus_files(root)
-    if not files:
-        raise CorpusError(f"no documents ({', '.join(SUPPORTED_SUFFIXES)}) in {root}")
-    docs = [load_file(p, root, heading_max_chars) for p in files]
-    docs = [d for d in docs if d.text.strip()]
-    if not docs:
-        raise CorpusError(f"every document in {root} is empty after cleaning")
-    return docs
+    """The documents of the corpus folder (``scan_corpus`` without the skipped files)."""
+    return scan_corpus(root, heading_max_chars)[0]

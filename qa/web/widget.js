@@ -8,6 +8,7 @@
  *   lang         "zh" | "en" (default: the page's <html lang>, then the browser's)
  *   title        panel title (on <qa-chat>: the "heading" attribute)
  *   key          an API key, when the service requires one (sent as X-API-Key)
+ *   answerer     "extractive" (quotes) | "generative" (an LLM's checked answer); default: the service's
  *   suggestions  example questions, separated by "|"
  *   position     "right" (default) | "left"
  *   open         "true" to start with the panel open
@@ -18,8 +19,10 @@
  *
  * Everything lives in a Shadow DOM, so the host page's CSS cannot reach it. Answers stream
  * from POST /ask/stream (Server-Sent Events read with fetch, since EventSource cannot POST):
- * `citations` first, then `delta` pieces, then `done`. Plain JS, no build step, no network
- * access other than the service itself.
+ * `citations` first, then `delta` pieces, then `done`. A generative answer streams its `delta`
+ * pieces first, as the model writes them, then `citations`; `done` carries the checked answer,
+ * which replaces the streamed text. Plain JS, no build step, no network access other than the
+ * service itself.
  *
  * The conversation (questions, answers, citations) and whether the panel is open are kept in
  * sessionStorage, so a reload or a link to another page of the same site keeps them, for that
@@ -330,6 +333,7 @@
       this.t = TEXT[this.lang_];
       this.api = this.opt("api", scriptData.api || scriptOrigin);
       this.key = this.opt("key", scriptData.key || "");
+      this.answerer = this.opt("answerer", scriptData.answerer || "");
       this.store = this.opt("persist", scriptData.persist || "true") === "false" ? null : sessionStore();
       this.storeKey = "qa-chat:" + this.opt("storage-key", this.api + "|" + this.placement());
       this.render();
@@ -533,7 +537,9 @@
       this.controller = controller;
       var state = { text: "", meta: null, answer: null };
       try {
-        await streamAsk(this.api, this.key, { question: question, history: history }, {
+        var body = { question: question, history: history };
+        if (this.answerer) body.answerer = this.answerer;
+        await streamAsk(this.api, this.key, body, {
           citations: function (meta) { state.meta = meta; self.paint(msg, state); },
           delta: function (d) { state.text += d.text; self.paint(msg, state); },
           done: function (response) { state.answer = response; state.text = response.answer; self.paint(msg, state); },
@@ -582,7 +588,10 @@
       var openN = keepOpen ? keepOpen.getAttribute("data-n") : null;
       msg.textContent = "";
       msg.setAttribute("data-state", state.answer ? "done" : "streaming");
-      if (!meta) return;
+      if (!meta) {  // a generative answer's text, before its sources are known
+        if (state.text) msg.appendChild(el("p", { class: "answer draft", text: state.text }));
+        return;
+      }
       var byN = {};
       meta.citations.forEach(function (c) { byN[c.n] = c; });
       if (!meta.found) {
@@ -690,7 +699,7 @@
     var mount = function () {
       var widget = document.createElement("qa-chat");
       widget.setAttribute("floating", "");
-      ["api", "lang", "title", "key", "suggestions", "position", "open"].forEach(function (name) {
+      ["api", "lang", "title", "key", "answerer", "suggestions", "position", "open"].forEach(function (name) {
         if (scriptData[name]) widget.setAttribute(name === "title" ? "heading" : name, scriptData[name]);
       });
       document.body.appendChild(widget);

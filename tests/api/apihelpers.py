@@ -67,7 +67,8 @@ def loaded_state(engine: Any, settings: Settings) -> Any:
     from qa.api.state import Live, ServiceState
 
     state = ServiceState(settings)
-    state.live = Live(engine, build_pipeline(engine))
+    pipeline = build_pipeline(engine)
+    state.live = Live(engine, pipeline, pipeline)
     state.ready.set()
     return state
 

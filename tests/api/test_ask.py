@@ -123,8 +123,9 @@ def test_numbers_are_quoted_as_written(shared_server, client):
 
 
 def test_documents_and_chunks(shared_server, client):
-    docs = client.get(f"{shared_server.url}/documents").json()
-    assert [d["doc_id"] for d in docs] == ["cq-ict-14th-five-year-review"]
+    listing = client.get(f"{shared_server.url}/documents").json()
+    assert [d["doc_id"] for d in listing["documents"]] == ["cq-ict-14th-five-year-review"]
+    assert listing["documents"][0]["pages"] is None  # a text file has no pages
     doc = client.get(f"{shared_server.url}/documents/cq-ict-14th-five-year-review").json()
     assert doc["published"] == "2025-12-02 18:06"
     assert "9540GB" in doc["text"]

@@ -19,6 +19,7 @@ from apihelpers import ServerThread, loaded_state
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 
+from qa.api.jobs import JobOut, JobQueue, JobStatus, Work
 from qa.config import Settings
 
 KEY = "fuzz-admin-key"
@@ -32,13 +33,26 @@ def _settings(index_dir: Path) -> Settings:
     )
 
 
+class _HeldJobs(JobQueue):
+    """Jobs accepted and never run: a fuzzed upload must not rebuild the session index."""
+
+    def submit(self, kind: str, doc_id: str, work: Work) -> JobOut:
+        job = JobOut(
+            job_id="0" * 32, kind=kind, doc_id=doc_id, status=JobStatus.QUEUED, progress=0, created_at=""
+        )
+        return job
+
+
 @pytest.fixture(scope="module")
-def fuzz_server(engine) -> Iterator[ServerThread]:
+def fuzz_server(engine, tmp_path_factory) -> Iterator[ServerThread]:
     from qa.api import create_app
 
-    config = _settings(engine.settings.index_dir)
-
-    with ServerThread(create_app(config, state=loaded_state(engine, config))) as server:
+    # a corpus folder of its own: an accepted upload is staged there, never in the repository's
+    corpus = tmp_path_factory.mktemp("fuzz-corpus")
+    config = _settings(engine.settings.index_dir).model_copy(update={"corpus_dir": corpus})
+    app = create_app(config, state=loaded_state(engine, config))
+    app.state.qa_jobs = _HeldJobs()
+    with ServerThread(app) as server:
         yield server
 
 

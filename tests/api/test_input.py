@@ -27,8 +27,8 @@ def _json_routes() -> dict[str, str]:
     found = {}
     for path, operations in schema["paths"].items():
         body = operations.get("post", {}).get("requestBody")
-        if body is None or path.startswith("/admin"):
-            continue
+        if body is None or path.startswith("/admin") or "application/json" not in body["content"]:
+            continue  # no body, or not JSON (POST /documents takes a multipart file)
         ref = body["content"]["application/json"]["schema"].get("$ref", "")
         props = schema["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {}).get("properties", {})
         if "question" in props:

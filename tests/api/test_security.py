@@ -8,7 +8,7 @@ import logging
 import httpx
 import pytest
 
-from qa.api.security import KeyChecker, key_id, presented_key
+from qa.api.security import KeyChecker, is_admin, key_id, presented_key
 
 KEY, OTHER_KEY = "k-7f3a9c2e-secret", "k-second-0451"
 QUESTION = "重庆和成都两地直联带宽达到多少?"
@@ -92,7 +92,7 @@ def test_every_other_route_needs_a_key(keyed, client):
         assert client.request(method, f"{keyed.url}{path}").status_code == 401, path
     doc = client.get(f"{keyed.url}/documents", headers={"X-API-Key": KEY})
     assert doc.status_code == 200
-    assert doc.json()[0]["doc_id"] == "cq-ict-14th-five-year-review"
+    assert doc.json()["documents"][0]["doc_id"] == "cq-ict-14th-five-year-review"
 
 
 @pytest.mark.slow
@@ -240,3 +240,20 @@ def test_manifest_is_behind_the_key_and_readyz_carries_none():
         assert client.get(f"{server.url}/manifest").status_code == 401
         manifest = client.get(f"{server.url}/manifest", headers={"X-API-Key": KEY})
         assert manifest.status_code == 200 and manifest.json()["build_id"] == "held"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "admin"),
+    [
+        ("POST", "/admin/reload", True),
+        ("POST", "/documents", True),
+        ("DELETE", "/documents/report", True),
+        ("GET", "/jobs/0123", True),
+        ("GET", "/documents", False),
+        ("GET", "/documents/report", False),
+        ("POST", "/ask", False),
+        ("GET", "/administrator", False),
+    ],
+)
+def test_routes_that_change_the_corpus_are_admin_routes(method, path, admin):
+    assert is_admin(method, path) is admin

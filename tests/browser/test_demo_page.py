@@ -145,3 +145,23 @@ def test_conversation_survives_a_reload_until_a_new_one(browser, api):
     expect(page.locator("qa-chat[floating] .msg.user")).to_have_count(0)
     expect(page.locator("qa-chat[floating] .msg.welcome")).to_have_count(1)
     context.close()
+
+
+@pytest.mark.slow
+def test_demo_page_lists_the_documents_and_the_skipped_files(browser, api):
+    import httpx
+    from playwright.sync_api import expect
+
+    listing = httpx.get(f"{api.url}/documents", timeout=30).json()
+    context, page = phone_page(browser)
+    page.goto(api.url + "/")
+    rows = page.locator("#documents tbody tr")
+    expect(rows).to_have_count(len(listing["documents"]))
+    first = listing["documents"][0]
+    expect(rows.nth(0).locator("td")).to_have_text(
+        [first["doc_id"], first["title"], first["source"], str(first["chars"]), "—"]
+    )
+    expected = [f"{s['source']}: {s['reason']}" for s in listing["skipped"]]
+    expect(page.locator("#skipped li")).to_have_text(expected)
+    assert page.evaluate(OVERFLOWING)["scrollWidth"] <= PHONE["width"]
+    context.close()

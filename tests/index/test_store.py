@@ -200,7 +200,7 @@ def test_stale_when_document_removed_or_renamed(fresh):
 
 def test_not_stale_for_ignored_files(fresh):
     settings, embedder, _ = fresh
-    (settings.corpus_dir / "scan.pdf").write_bytes(b"%PDF-1.4")
+    (settings.corpus_dir / "sheet.xlsx").write_bytes(b"PK\x03\x04")  # unsupported: listed as skipped
     (settings.corpus_dir / ".notes.txt").write_text("隐藏笔记。", encoding="utf-8")
     load_index(settings.index_dir, expected_state(settings, embedder))
 

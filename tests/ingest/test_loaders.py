@@ -17,6 +17,7 @@ from qa.ingest.loaders import (
     load_corpus,
     load_file,
     markdown_blocks,
+    scan_corpus,
 )
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -175,29 +176,48 @@ def test_html_inline_tags_do_not_split_lines(tmp_path):
 
 
 def test_supported_suffixes():
-    assert set(SUPPORTED_SUFFIXES) >= {".txt", ".md", ".html", ".htm"}
+    assert set(SUPPORTED_SUFFIXES) >= {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
 
 
 def test_corpus_files_filters_and_sorts(tmp_path):
     write(tmp_path, "b.txt", "乙。")
     write(tmp_path, "a.md", "# 甲\n正文。")
     write(tmp_path, "sub/c.HTML", "<p>丙。</p>")
-    write(tmp_path, "report.pdf", "%PDF-1.4 not supported")
+    write(tmp_path, "report.pdf", "%PDF-1.4 broken")
     write(tmp_path, "notes.docx", "nope")
+    write(tmp_path, "sheet.xlsx", "PK")
     write(tmp_path, "README", "no suffix")
     write(tmp_path, ".hidden.txt", "隐藏。")
     write(tmp_path, ".git/config.txt", "隐藏目录。")
     write(tmp_path, "sub/.cache/x.md", "隐藏目录。")
     found = [p.relative_to(tmp_path).as_posix() for p in corpus_files(tmp_path)]
-    assert found == ["a.md", "b.txt", "sub/c.HTML"]
+    assert found == ["a.md", "b.txt", "notes.docx", "report.pdf", "sub/c.HTML"]
+    everything = [p.relative_to(tmp_path).as_posix() for p in corpus_files(tmp_path, supported=False)]
+    assert everything == ["README", "a.md", "b.txt", "notes.docx", "report.pdf", "sheet.xlsx", "sub/c.HTML"]
 
 
-def test_load_corpus_skips_unsupported_and_hidden(tmp_path):
+def test_load_corpus_skips_unreadable_and_hidden_files_and_says_why(tmp_path):
     shutil.copy(REPORT, tmp_path / REPORT.name)
-    write(tmp_path, "ignored.pdf", "%PDF")
+    write(tmp_path, "broken.pdf", "%PDF")
+    write(tmp_path, "sheet.xlsx", "PK")
     write(tmp_path, ".draft.txt", "草稿。")
-    docs = load_corpus(tmp_path)
+    assert [d.doc_id for d in load_corpus(tmp_path)] == ["cq-ict-14th-five-year-review"]
+    docs, skipped = scan_corpus(tmp_path)
     assert [d.doc_id for d in docs] == ["cq-ict-14th-five-year-review"]
+    reasons = {s.source: s.reason for s in skipped}
+    assert set(reasons) == {"broken.pdf", "sheet.xlsx"}  # the hidden file is not a corpus file
+    assert reasons["broken.pdf"].startswith("not a readable PDF")
+    assert reasons["sheet.xlsx"].startswith("unsupported type .xlsx")
+
+
+def test_two_files_with_one_document_id_keep_the_first_and_skip_the_other(tmp_path):
+    write(tmp_path, "report.md", "# 甲\n正文。")
+    write(tmp_path, "report.txt", "乙\n正文。")
+    docs, skipped = scan_corpus(tmp_path)
+    assert [d.source for d in docs] == ["report.md"]
+    assert [(s.source, s.reason) for s in skipped] == [
+        ("report.txt", "document id 'report' is already taken by report.md")
+    ]
 
 
 def test_real_corpus_loads_one_document():
@@ -206,9 +226,9 @@ def test_real_corpus_loads_one_document():
 
 
 def test_unsupported_file_refused_by_load_file(tmp_path):
-    write(tmp_path, "x.pdf", "%PDF")
-    with pytest.raises(CorpusError, match="unsupported"):
-        load_file(tmp_path / "x.pdf", tmp_path, 24)
+    write(tmp_path, "x.xlsx", "PK")
+    with pytest.raises(CorpusError, match=r"unsupported type \.xlsx"):
+        load_file(tmp_path / "x.xlsx", tmp_path, 24)
 
 
 def test_empty_corpus_folder(tmp_path):
@@ -216,10 +236,11 @@ def test_empty_corpus_folder(tmp_path):
         load_corpus(tmp_path)
 
 
-def test_corpus_with_only_unsupported_or_hidden_files(tmp_path):
+def test_corpus_with_only_unreadable_or_hidden_files(tmp_path):
     write(tmp_path, "a.pdf", "%PDF")
+    write(tmp_path, "b.xlsx", "PK")
     write(tmp_path, ".b.txt", "隐藏。")
-    with pytest.raises(CorpusError):
+    with pytest.raises(CorpusError, match=r"no readable document .*a\.pdf: not a readable PDF"):
         load_corpus(tmp_path)
 
 
