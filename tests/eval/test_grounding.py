@@ -24,7 +24,9 @@ def test_is_english(text: str, english: bool):
 def test_guard_counts_repairs_fallbacks_and_ungrounded_answers():
     rows = [
         Outcome("generative", [], True, True, "It is 9540GB [1].", True),
-        Outcome("generative", ['figure "9450GB" is not in passage [1]'], True, True, "It is 9540GB [1].", True),
+        Outcome(
+            "generative", ['figure "9450GB" is not in passage [1]'], True, True, "It is 9540GB [1].", True
+        ),
         Outcome("extractive", ["short answer …"], True, True, "9540GB。原文:…", True),
         Outcome("generative", [], False, True, "中文回答[1]。", False),
         Outcome("generative", [], True, False, "", True),  # a refusal: no language to judge
