@@ -30,6 +30,7 @@ from qa.errors import LLMError
 from qa.generate.guard import GuardReport, Violation, check_answer, describe, split_claims
 from qa.generate.llm import ChatModel
 from qa.generate.prompt import GenerationPrompts, Reply, StreamFilter, load_generation_prompts, parse
+from qa.generate.realign import realign
 from qa.lang import TABLES
 from qa.prompts import load_guard_wording
 from qa.schemas import AskResponse, Citation
@@ -132,6 +133,8 @@ class GenerativeAnswerer:
         if not attempt.report.grounded:
             return None, violations
         cited = {n for claim in split_claims(attempt.reply.text) for n in claim.cites}
+        short = attempt.reply.short_answer
+        cited |= set(_sources(short, shown)) if _verdict(short, q) is None else set()
         return AskResponse(
             question=q.text,
             answer=attempt.reply.text,
@@ -155,11 +158,13 @@ class GenerativeAnswerer:
     ) -> _Attempt:
         raw = "".join(self._stream(messages, on_delta, timings))
         reply = parse(raw, prompts, self.prompts.values())
+        lang = q.language.value
+        reply = replace(reply, text=realign(reply.text, shown, lang, q.text))
         verdict = _verdict(reply.short_answer, q)
         if verdict is not None:  # 是/否, Yes/No: a verdict on the passage, not a span of it
             reply = replace(reply, short_answer=verdict)
         span = None if verdict is not None else reply.short_answer
-        report = check_answer(reply.text, shown, q.language.value, q.text, span)
+        report = check_answer(reply.text, shown, lang, q.text, span, _sources(span, shown))
         if not reply.text and not reply.not_found:
             report = GuardReport([Violation("empty", "the reply has no answer line", ""), *report.violations])
         return _Attempt(reply, report, raw)
@@ -197,6 +202,15 @@ class GenerativeAnswerer:
             start = prev.start
         lo = start - cand.sentence.start
         return self.pipeline.composer.citation(n, cand, lo, hi, supporting=True)
+
+
+def _sources(short: str | None, shown: dict[int, str]) -> list[int]:
+    """The first passage that holds the short answer verbatim: its own citation, delivered with the
+    answer, so a short answer copied from a passage the sentence does not cite is still a quote."""
+    if not short:
+        return []
+    squeezed = re.sub(r"\s+", "", short)
+    return [n for n, text in shown.items() if squeezed and squeezed in re.sub(r"\s+", "", text)][:1]
 
 
 def _verdict(short: str | None, q: Question) -> str | None:

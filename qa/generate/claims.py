@@ -67,21 +67,22 @@ def without_references(text: str) -> str:
     return _REFERENCE.sub("", text)
 
 
-def _sentences(line: str) -> list[str]:
+def sentences(line: str) -> list[str]:
+    """The sentences of one line, as written (markers and punctuation kept; joined, they are the line)."""
     pieces: list[str] = []
     start = 0
     for match in _END.finditer(line):
         pieces.append(line[start : match.end()])
         start = match.end()
     pieces.append(line[start:])
-    return [p for p in pieces if p.strip()]
+    return [p for p in pieces if p]
 
 
 def split_claims(answer: str) -> list[Claim]:
     """The answer's sentences as claims, each with the passages its markers cite."""
     claims: list[Claim] = []
     for line in answer.splitlines():
-        for sentence in _sentences(_BULLET.sub("", line)):
+        for sentence in sentences(_BULLET.sub("", line)):
             cites = cites_of(sentence)
             text = strip_markers(sentence).strip()
             if not text and claims:  # markers alone (on their own line): the sentence before cites them

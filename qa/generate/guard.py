@@ -210,8 +210,10 @@ def check_answer(
     language: str,
     question: str = "",
     short_answer: str | None = None,
+    short_cites: Sequence[int] = (),
 ) -> GuardReport:
-    """Every violation of the rules above in ``answer``, given the passages by number and its language."""
+    """Every violation of the rules above in ``answer``, given the passages by number and its language.
+    ``short_cites``: passages the short answer is attributed to besides those the answer cites."""
     english = not str(language).startswith("zh")
     table = {n: figures(text, numeral_runs=english) for n, text in passages.items()}
     violations: list[Violation] = []
@@ -225,7 +227,8 @@ def check_answer(
             violations += check_names(claim, scope, passages, question)
         cited += [n for n in existing if n not in cited]
     if short_answer:
-        violations += check_short_answer(short_answer, cited, passages, table)
+        own = [n for n in short_cites if n in passages and n not in cited]
+        violations += check_short_answer(short_answer, cited + own, passages, table)
     return GuardReport(list(dict.fromkeys(violations)))
 
 

@@ -182,3 +182,10 @@ def test_describe_names_every_violation_and_what_to_do():
 def test_describe_reads_the_configured_wording_when_given_none(language):
     violations = [Violation("citation", "passage [3] does not exist; cite one of [1], [2]", "x")]
     assert describe(violations, language).startswith("- passage [3] does not exist")
+
+
+def test_a_short_answer_may_cite_its_own_passage():
+    passages = {1: "两地直联带宽达到9540GB。", 2: "全市累计建成5G行业虚拟专网1545个。"}
+    answer = "虚拟专网1545个[2]。"
+    assert not check_answer(answer, passages, "zh", short_answer="9540GB").grounded
+    assert check_answer(answer, passages, "zh", short_answer="9540GB", short_cites=[1]).grounded
