@@ -54,7 +54,7 @@ def _passage_of(model: ScriptedModel, needle: str) -> int:
 
 
 def test_a_grounded_answer_is_delivered_with_the_passages_it_cites(engine):
-    answerer, model = _answerer(engine, "")
+    answerer, model = _answerer(engine, "NOT FOUND")  # a probe: which number the passage gets
     # First learn where the bandwidth passage lands, then script a reply that cites it.
     answerer.answer(BANDWIDTH_EN)
     n = _passage_of(model, "9540GB")
@@ -71,7 +71,7 @@ def test_a_grounded_answer_is_delivered_with_the_passages_it_cites(engine):
 
 
 def test_a_changed_figure_gets_one_repair_turn_that_names_it(engine):
-    answerer, model = _answerer(engine, "")
+    answerer, model = _answerer(engine, "NOT FOUND")  # a probe: which number the passage gets
     answerer.answer(BANDWIDTH_EN)
     n = _passage_of(model, "9540GB")
     answerer, model = _answerer(
@@ -112,7 +112,7 @@ def test_a_question_about_an_absent_subject_is_refused_without_asking_the_model(
 
 
 def test_a_yes_no_verdict_is_said_in_the_question_language(engine):
-    answerer, model = _answerer(engine, "")
+    answerer, model = _answerer(engine, "NOT FOUND")  # a probe: which number the passage gets
     question = "重庆所有行政村都通5G了吗?"
     answerer.answer(question)
     n = _passage_of(model, "村村通5G")
@@ -122,10 +122,23 @@ def test_a_yes_no_verdict_is_said_in_the_question_language(engine):
 
 
 def test_streamed_text_leaves_out_the_short_answer_line(engine):
-    answerer, model = _answerer(engine, "")
+    answerer, model = _answerer(engine, "NOT FOUND")  # a probe: which number the passage gets
     answerer.answer(BANDWIDTH_EN)
     n = _passage_of(model, "9540GB")
     answerer, _ = _answerer(engine, f"Short answer: 9540GB\nAnswer: It is 9540GB [{n}].")
     pieces: list[str] = []
     response = answerer.answer(BANDWIDTH_EN, on_delta=pieces.append)
     assert len(pieces) > 1 and "".join(pieces) == response.answer == f"It is 9540GB [{n}]."
+
+
+def test_a_figure_cited_to_the_wrong_passage_is_re_pointed_without_a_repair_turn(engine):
+    answerer, model = _answerer(engine, "NOT FOUND")  # a probe: which number the passage gets
+    answerer.answer(BANDWIDTH_EN)
+    n = _passage_of(model, "9540GB")
+    shown = [line for line in model.prompts[0][-1]["content"].splitlines() if line.startswith("[")]
+    wrong = next(int(line[1 : line.index("]")]) for line in shown if "9540GB" not in line)
+    answerer, model = _answerer(engine, f"Short answer: 9540GB\nAnswer: The link is 9540GB [{wrong}].")
+    response = answerer.answer(BANDWIDTH_EN)
+    assert len(model.prompts) == 1  # no repair turn was needed
+    assert response.answerer == "generative" and response.answer == f"The link is 9540GB [{n}]."
+    assert [c.n for c in response.citations] == [n]
