@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ class CountingAnswerer:
         self.calls: list[tuple[str, int, SearchMode | None]] = []
 
     def answer(
-        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
+        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False, **_: Any
     ) -> AskResponse:
         self.calls.append((question, top_k, mode))
         citation = Citation(

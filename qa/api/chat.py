@@ -170,18 +170,18 @@ async def ask_stream(
 def models(state: Annotated[ServiceState, Depends(get_state)]) -> ModelList:
     """The answerers this service offers as models: `qa-extractive` always, `qa-generative`
     when an LLM is installed (`make llm`) or configured (`QA_LLM_BASE_URL`)."""
-    offered = [
-        m
-        for m, name in MODEL_IDS.items()
-        if name is AnswererName.EXTRACTIVE or llm_configured(state.settings)
-    ]
-    return ModelList(data=[ModelCard(id=m, created=STARTED) for m in offered])
+    return ModelList(data=[ModelCard(id=m, created=STARTED) for m in _offered(state.settings)])
+
+
+def _offered(settings: Settings) -> list[str]:
+    llm = llm_configured(settings)
+    return [m for m, name in MODEL_IDS.items() if name is AnswererName.EXTRACTIVE or llm]
 
 
 def _answerer_of(model: str, settings: Settings) -> AnswererName:
     name = MODEL_IDS.get(model)
     if name is None:
-        offered = ", ".join(repr(m) for m in MODEL_IDS)
+        offered = ", ".join(repr(m) for m in _offered(settings))
         raise NotFoundError(f"model {model!r} not found; this service offers {offered} (GET /v1/models)")
     if name is AnswererName.GENERATIVE and not llm_configured(settings):
         raise NotFoundError(

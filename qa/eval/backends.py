@@ -234,7 +234,9 @@ class HttpBackend:
             raise ServiceError(
                 f"GET /documents/{doc_id} answered {response.status_code}: {_detail(response)}"
             )
-        return Document.model_validate(response.json())
+        body = response.json()
+        body.pop("pages", None)  # the API says how many pages; Document holds where each starts
+        return Document.model_validate(body)
 
     def index_id(self) -> str | None:
         build_id = self._manifest.get("build_id")

@@ -132,7 +132,7 @@ class HeldAnswerer:
         self.started = threading.Event()
 
     def answer(
-        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False
+        self, question: str, top_k: int = 5, mode: SearchMode | None = None, debug: bool = False, **_: Any
     ) -> AskResponse:
         self.started.set()
         assert self.release.wait(60), "never released"

@@ -208,7 +208,7 @@ def test_heavy_questions_hold_at_most_half_the_slots():
 class QuickAnswerer:
     """Takes 50 ms a question, like a short answer on a fast machine."""
 
-    def answer(self, question: str, top_k: int = 5, mode=None, debug: bool = False):  # type: ignore[no-untyped-def]
+    def answer(self, question: str, top_k: int = 5, mode=None, debug: bool = False, **_):  # type: ignore[no-untyped-def]
         from qa.schemas import AskResponse
 
         time.sleep(0.05)
