@@ -30,7 +30,6 @@ from qa.errors import LLMError
 from qa.generate.guard import GuardReport, Violation, check_answer, describe, split_claims
 from qa.generate.llm import ChatModel
 from qa.generate.prompt import GenerationPrompts, Reply, StreamFilter, load_generation_prompts, parse
-from qa.generate.realign import realign
 from qa.lang import TABLES
 from qa.prompts import load_guard_wording
 from qa.schemas import AskResponse, Citation
@@ -159,7 +158,6 @@ class GenerativeAnswerer:
         raw = "".join(self._stream(messages, on_delta, timings))
         reply = parse(raw, prompts, self.prompts.values())
         lang = q.language.value
-        reply = replace(reply, text=realign(reply.text, shown, lang, q.text))
         verdict = _verdict(reply.short_answer, q)
         if verdict is not None:  # 是/否, Yes/No: a verdict on the passage, not a span of it
             reply = replace(reply, short_answer=verdict)

@@ -131,14 +131,20 @@ def test_streamed_text_leaves_out_the_short_answer_line(engine):
     assert len(pieces) > 1 and "".join(pieces) == response.answer == f"It is 9540GB [{n}]."
 
 
-def test_a_figure_cited_to_the_wrong_passage_is_re_pointed_without_a_repair_turn(engine):
+def test_a_figure_cited_to_the_wrong_passage_gets_a_repair_turn(engine):
+    """Re-pointing the marker instead was tried and dropped: the 0.5B model answered the bandwidth
+    question with "53个" taken from another passage, and re-pointing made that wrong figure look
+    grounded. A figure from the wrong passage is a wrong answer as often as a wrong number."""
     answerer, model = _answerer(engine, "NOT FOUND")  # a probe: which number the passage gets
     answerer.answer(BANDWIDTH_EN)
     n = _passage_of(model, "9540GB")
     shown = [line for line in model.prompts[0][-1]["content"].splitlines() if line.startswith("[")]
     wrong = next(int(line[1 : line.index("]")]) for line in shown if "9540GB" not in line)
-    answerer, model = _answerer(engine, f"Short answer: 9540GB\nAnswer: The link is 9540GB [{wrong}].")
+    answerer, model = _answerer(
+        engine,
+        f"Short answer: 9540GB\nAnswer: The link is 9540GB [{wrong}].",
+        f"Short answer: 9540GB\nAnswer: The link is 9540GB [{n}].",
+    )
     response = answerer.answer(BANDWIDTH_EN)
-    assert len(model.prompts) == 1  # no repair turn was needed
+    assert len(model.prompts) == 2 and f"passage [{n}]" in model.prompts[1][-1]["content"]
     assert response.answerer == "generative" and response.answer == f"The link is 9540GB [{n}]."
-    assert [c.n for c in response.citations] == [n]
