@@ -57,18 +57,10 @@ log = logging.getLogger(__name__)
 CacheKey = tuple[str, int, str, str, str]
 
 
-class _Answering(Protocol):
-    index: Index
+class _Answering(Answerer, Protocol):
+    """An answerer over an index (the cache key names the index build)."""
 
-    def answer(
-        self,
-        question: str,
-        top_k: int = 5,
-        mode: SearchMode | None = None,
-        debug: bool = False,
-        history: Sequence[str] = (),
-        on_delta: Delta | None = None,
-    ) -> AskResponse: ...
+    index: Index
 
 
 @dataclass

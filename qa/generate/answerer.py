@@ -80,16 +80,16 @@ class GenerativeAnswerer:
         plan = p.analyse(question)
         retrieval = p.retrieve(plan, top_k, mode)
         candidates = p.evidence(plan, retrieval, max(top_k, self.passages))
-        extractive = p.compose(plan, candidates)
         timings = {**retrieval.timings_ms, "evidence": _ms(began)}
         failed = first_failure(candidates[0].checks) if candidates else None
         if not candidates or (failed is not None and failed.name in self.policy.generative_refusals):
-            return _finish(extractive, timings, began)  # nothing in the corpus to write from
+            # nothing in the corpus to write from: the extractive refusal, composed only now
+            return _finish(p.compose(plan, candidates), timings, began)
         response, violations = self._generate(
             plan, candidates[: self.passages], list(history), on_delta, timings
         )
         if response is None:  # the guard failed twice: the extractive answer, which quotes
-            response = extractive.model_copy(update={"violations": violations})
+            response = p.compose(plan, candidates).model_copy(update={"violations": violations})
         elif not response.found:
             refusal = p.composer.refuse(plan.question, candidates)
             refusal.answerer, refusal.refusal_reason = self.name, "llm: the passages do not answer"
