@@ -2,7 +2,8 @@
 and removed, and peak memory of builds and of the service with either vector store.
 
 The larger corpus is the bundled report plus the first N articles of the CMRC 2018 trial set
-(one ``.txt`` per article: title, then its paragraphs). Every build is ``qa build-index`` in
+(one ``.txt`` per article: title, then its paragraphs); the next article is the one added, so
+asking for all 256 builds 255 and adds the 256th. Every build is ``qa build-index`` in
 its own process, so its wall time (model load included) and peak RSS are its own:
 
 - *today's path*: the PyTorch fp32 passage encoder (QA_EMBED_BACKEND=torch) and an empty
@@ -101,6 +102,7 @@ def measure(work: Path, dataset: Path, n_articles: int, say: object = print) -> 
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     pool = articles(dataset)
+    n_articles = min(n_articles, len(pool) - 1)  # one more article is held back to be added
     sample, extra = pool[:n_articles], pool[n_articles]
     corpus, single = work / "corpus", work / "corpus-one"
     chars = write_corpus(corpus, sample)
