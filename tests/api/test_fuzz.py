@@ -51,7 +51,7 @@ def fuzz_server(engine, tmp_path_factory) -> Iterator[ServerThread]:
     corpus = tmp_path_factory.mktemp("fuzz-corpus")
     config = _settings(engine.settings.index_dir).model_copy(update={"corpus_dir": corpus})
     app = create_app(config, state=loaded_state(engine, config))
-    app.state.qa_jobs = _HeldJobs()
+    app.state.qa_jobs = _HeldJobs(tmp_path_factory.mktemp("fuzz-jobs"))
     with ServerThread(app) as server:
         yield server
 

@@ -13,8 +13,8 @@ from qa.api.rebuild import BUILD_FROM, BUILD_TO, step_progress
 from qa.errors import CorpusError
 
 
-def test_jobs_run_one_at_a_time_in_the_order_they_came():
-    jobs = JobQueue()
+def test_jobs_run_one_at_a_time_in_the_order_they_came(tmp_path):
+    jobs = JobQueue(tmp_path)
     running = 0
     most = 0
     order: list[int] = []
@@ -42,8 +42,8 @@ def test_jobs_run_one_at_a_time_in_the_order_they_came():
     assert done.detail == "job 2" and done.progress == 1.0 and done.finished_at and done.doc_id == "doc2"
 
 
-def test_progress_and_step_are_reported_while_running():
-    jobs = JobQueue()
+def test_progress_and_step_are_reported_while_running(tmp_path):
+    jobs = JobQueue(tmp_path)
     release = threading.Event()
 
     def work(report) -> str:
@@ -60,8 +60,8 @@ def test_progress_and_step_are_reported_while_running():
     wait_for(lambda: jobs.get(job.job_id).status is JobStatus.DONE, 10, "the job")
 
 
-def test_a_failed_job_says_why_and_the_next_one_still_runs():
-    jobs = JobQueue()
+def test_a_failed_job_says_why_and_the_next_one_still_runs(tmp_path):
+    jobs = JobQueue(tmp_path)
 
     def refused(report) -> str:
         raise CorpusError("no documents in the corpus")
@@ -78,8 +78,8 @@ def test_a_failed_job_says_why_and_the_next_one_still_runs():
     assert jobs.get(second.job_id).detail == "RuntimeError: disk full"
 
 
-def test_only_the_latest_jobs_are_kept():
-    jobs = JobQueue(keep=2)
+def test_only_the_latest_jobs_are_kept(tmp_path):
+    jobs = JobQueue(tmp_path, keep=2)
     ids = [jobs.submit("add", "x", lambda report: "ok").job_id for _ in range(3)]
     wait_for(lambda: jobs.get(ids[-1]) is not None and jobs.get(ids[-1]).status is JobStatus.DONE, 10, "jobs")
     assert jobs.get(ids[0]) is None and jobs.get(ids[1]) is not None
