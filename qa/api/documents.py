@@ -8,9 +8,9 @@ job that fails later), stages it in the corpus folder and answers 202 with a job
 corpus folder, rebuilds and hot-swaps (qa.api.rebuild); until it is done, questions are
 answered from the build that was serving.
 
-Jobs are kept per process, so with ``QA_WORKERS`` > 1 (where each request may reach another
-worker) the routes that change the corpus answer 409: use ``qa add`` / ``qa remove`` and
-``POST /admin/reload`` there.
+With ``QA_WORKERS`` > 1 each request may reach another worker: the job runs in the worker that
+took the request, its record is a file any worker reads, one job at a time runs across the
+workers, and the finished build is swapped in on every worker (qa.api.jobs, qa.api.workers).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ router = APIRouter(tags=["corpus"])
 ADMIN_RESPONSES: dict[int | str, dict[str, str]] = {
     401: {"description": "No or invalid API key."},
     403: {"description": "Admin routes are disabled (QA_API_KEYS is not set)."},
-    409: {"description": "Not possible now (the last document; several worker processes)."},
+    409: {"description": "Not possible now (the last document)."},
     503: {"description": "Still loading."},
 }
 
@@ -104,7 +104,6 @@ def add_document(
     stored in the corpus folder, indexed in the background, then served. 202 with the job."""
     settings = state.settings
     state.require()
-    _single_process(state)
     name = safe_name(file.filename)
     size = _size(file)
     if size > settings.upload_max_bytes:
@@ -141,7 +140,6 @@ def remove_document(
 ) -> RemovalAccepted:
     """Remove a document's file from the corpus folder and rebuild without it. 202 with the job."""
     engine, _ = state.require()
-    _single_process(state)
     indexed = engine.index.documents
     if doc_id not in indexed and not files_of(state.settings.corpus_dir, doc_id):
         raise NotFoundError(f"unknown document id: {doc_id!r}")
@@ -149,14 +147,6 @@ def remove_document(
         raise ConflictError(f"{doc_id} is the only document: an index needs one (add another first)")
     job = jobs.submit("remove", doc_id, remove_work(state, doc_id))
     return RemovalAccepted(job_id=job.job_id)
-
-
-def _single_process(state: ServiceState) -> None:
-    if state.settings.workers > 1:
-        raise ConflictError(
-            "documents cannot be changed over HTTP with QA_WORKERS > 1 (jobs are kept per process): "
-            "use `qa add` / `qa remove`, then POST /admin/reload"
-        )
 
 
 def _size(file: UploadFile) -> int:

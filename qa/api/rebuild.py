@@ -4,8 +4,11 @@ The build is the project's one build (``qa.index.build_index``, as ``qa build-in
 start-up rebuild run it) with the serving model, and the swap is ``/admin/reload``'s
 (``ServiceState.reload``): the new build is loaded and verified beside the old one, then
 swapped in as one reference. Questions are answered from the old build until then, and a
-build or reload that fails leaves the old build serving. A change to the corpus folder is
-made inside the job, never while another job builds, so a build never reads a corpus that
+build or reload that fails leaves the old build serving. With several worker processes the
+swap reaches the others through the reload marker (qa.api.workers), and the job is done once
+every worker serves the new build, so a question asked after "done" is answered from it on
+any worker. A change to the corpus folder is made inside the job, under the corpus lock
+(qa.api.job_files), never while another job builds, so a build never reads a corpus that
 changes under it.
 """
 
@@ -20,6 +23,7 @@ from qa.ingest.files import install, remove
 
 _STEP = re.compile(r"\((\d+)/(\d+)\)\s*$")  # build_index's steps end with "(n/total)"
 BUILD_FROM, BUILD_TO = 0.05, 0.9  # the share of a job's progress that the build's steps fill
+FOLLOW_TIMEOUT_S = 300.0  # how long a job waits for the other workers to swap (each loads the build)
 
 
 def add_work(state: ServiceState, staged: Path, name: str) -> Work:
@@ -66,8 +70,13 @@ def rebuild_and_swap(state: ServiceState, report: Report, what: str) -> str:
     manifest = build_index(state.settings, embedder, progress=False, on_progress=on_step)
     report(BUILD_TO, f"swapping in build {manifest.build_id}")
     _, current, _ = state.reload()
+    report(0.95, f"waiting for the other workers to swap in build {current.build_id}")
+    behind = state.await_followers(current.build_id, FOLLOW_TIMEOUT_S)
     skipped = len(current.corpus.get("skipped", []))
     note = f", {skipped} file(s) skipped (GET /documents says why)" if skipped else ""
+    if behind:
+        pids = ", ".join(map(str, behind))
+        note += f"; worker(s) {pids} had not swapped after {FOLLOW_TIMEOUT_S:.0f} s (see their log)"
     return f"{what}; serving build {current.build_id}: {current.counts['documents']} document(s){note}"
 
 

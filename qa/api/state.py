@@ -167,6 +167,11 @@ class ServiceState:
             log.info("reloaded: index %s -> %s", previous.build_id if previous else None, current.build_id)
             return previous, current, time.perf_counter() - began
 
+    def await_followers(self, build_id: str, timeout: float) -> list[int]:
+        """Wait until every other server process serves ``build_id``; returns those that did not.
+        One process has no others (qa.api.workers has)."""
+        return []
+
 
 def get_state(request: Request) -> ServiceState:
     """The service state, as a FastAPI dependency (routes, chat, search, admin)."""

@@ -8,10 +8,12 @@ from the environment. ``qa serve`` (the supervisor) makes a run folder that the 
 - ``build.lock``: one worker at a time loads (and, with ``QA_REBUILD_ON_START``, builds) the
   index; the others then find it built instead of building it again side by side.
 - ``ready-<pid>``: a worker that has loaded says so; the last one prints the one ready line.
-- ``reload``: a worker that swapped in a new build (``POST /admin/reload`` or SIGHUP to that
-  worker) writes the build id here; every other worker polls it and swaps too. A file and not
-  Redis, so reload works without Redis; ``CURRENT`` itself is not watched, so a `qa build-index`
-  is served only when asked, as with one worker.
+- ``reload``: a worker that swapped in a new build (``POST /admin/reload``, SIGHUP to that
+  worker, or a document job) writes the build id here; every other worker polls it and swaps
+  too. A file and not Redis, so reload works without Redis; ``CURRENT`` itself is not watched,
+  so a `qa build-index` is served only when asked, as with one worker.
+- ``serving-<pid>``: the build a worker serves, rewritten after each swap, so a document job
+  reports done only once every live worker serves its build (:meth:`WorkerState.await_followers`).
 
 Each worker loads the model before it accepts connections (the lifespan waits): a worker that
 is still loading never takes a question another one could answer. SIGTERM to the supervisor is
@@ -80,6 +82,7 @@ class WorkerState(ServiceState):
         super().load()
         if self.live is None:
             return
+        self._serving(self.live.engine.index.manifest.build_id)
         self._announce_ready()
         self._poller = threading.Thread(target=self._follow_reloads, name="qa-reload-follow", daemon=True)
         self._poller.start()
@@ -106,7 +109,44 @@ class WorkerState(ServiceState):
         tmp.write_text(marker)
         os.replace(tmp, self.run_dir / "reload")
         self._seen_reload = marker
+        self._serving(current.build_id)
         return previous, current, seconds
+
+    def _serving(self, build_id: str) -> None:
+        tmp = self.run_dir / f".serving.{os.getpid()}"
+        tmp.write_text(build_id)
+        os.replace(tmp, self.run_dir / f"serving-{os.getpid()}")
+
+    def await_followers(self, build_id: str, timeout: float) -> list[int]:
+        """Wait until every live worker serves ``build_id``; returns the pids that did not in time.
+
+        Workers are the ``ready-<pid>`` files whose process is alive: one uvicorn restarted
+        after a crash loads the current build when it starts, and writes its own files."""
+        deadline = time.monotonic() + timeout
+        while True:
+            behind = [pid for pid in self._live_workers() if self._served_by(pid) != build_id]
+            if not behind or time.monotonic() > deadline:
+                return behind
+            time.sleep(RELOAD_POLL_S / 2)
+
+    def _live_workers(self) -> list[int]:
+        pids = []
+        for path in self.run_dir.glob("ready-*"):
+            pid = int(path.name.removeprefix("ready-"))
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                continue
+            except PermissionError:
+                pass
+            pids.append(pid)
+        return pids
+
+    def _served_by(self, pid: int) -> str | None:
+        try:
+            return (self.run_dir / f"serving-{pid}").read_text()
+        except FileNotFoundError:
+            return None
 
     def _reload_marker(self) -> str | None:
         try:
@@ -124,9 +164,11 @@ class WorkerState(ServiceState):
             build_id, pid = marker.split()[:2]
             engine = self.engine
             if int(pid) == os.getpid() or (engine and engine.index.manifest.build_id == build_id):
+                self._serving(build_id)
                 continue
             try:
                 previous, current, _ = ServiceState.reload(self)
+                self._serving(current.build_id)
                 before = previous.build_id if previous else None
                 log.info("reload of worker %s followed: index %s -> %s", pid, before, current.build_id)
             except Exception as exc:  # keep polling: the next reload may succeed

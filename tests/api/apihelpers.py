@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -175,3 +176,20 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def served_by_pid(metrics_dir: Path, route: str) -> dict[str, float]:
+    """qa_requests_total for ``route`` as each worker of `qa serve` counted it (its own metric file
+    in PROMETHEUS_MULTIPROC_DIR): which workers served a route."""
+    from prometheus_client.mmap_dict import MmapedDict
+
+    counts: dict[str, float] = {}
+    for path in metrics_dir.glob("counter_*.db"):
+        pid = path.stem.split("_")[1]
+        values = MmapedDict(str(path), read_mode=True)
+        for key, value, _ in values.read_all_values():
+            _, name, labels, _ = json.loads(key)
+            if name == "qa_requests_total" and labels.get("route") == route:
+                counts[pid] = counts.get(pid, 0) + value
+        values.close()
+    return counts

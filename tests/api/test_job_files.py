@@ -36,7 +36,9 @@ def test_a_job_is_read_from_another_queue_over_the_same_folder(tmp_path):
     job = owner.submit("add", "a", work)
     wait_for(lambda: other.get(job.job_id).progress == 0.5, 10, "the other queue to see the progress")
     seen = other.get(job.job_id)
-    assert seen.status is JobStatus.RUNNING and seen.detail == "embedding 2 chunks (2/5)" and seen.doc_id == "a"
+    assert (
+        seen.status is JobStatus.RUNNING and seen.detail == "embedding 2 chunks (2/5)" and seen.doc_id == "a"
+    )
     release.set()
     wait_for(lambda: other.get(job.job_id).status is JobStatus.DONE, 10, "the job")
     done = other.get(job.job_id)

@@ -15,12 +15,10 @@ import re
 import shutil
 import signal
 import time
-from pathlib import Path
 
 import httpx
 import pytest
-from apihelpers import ServeProcess, copy_index, wait_for
-from prometheus_client.mmap_dict import MmapedDict
+from apihelpers import ServeProcess, copy_index, served_by_pid, wait_for
 
 from qa.index.store import CURRENT, MANIFEST
 
@@ -75,20 +73,6 @@ def fresh_get(url: str, key: str) -> httpx.Response:
     """One request on a new connection, so that it may reach either worker."""
     with httpx.Client(timeout=60) as client:
         return client.get(url, headers={"X-API-Key": key})
-
-
-def served_by_pid(metrics_dir: Path, route: str) -> dict[str, float]:
-    """qa_requests_total for ``route`` as each worker counted it (its own metric file)."""
-    counts: dict[str, float] = {}
-    for path in metrics_dir.glob("counter_*.db"):
-        pid = path.stem.split("_")[1]
-        values = MmapedDict(str(path), read_mode=True)
-        for key, value, _ in values.read_all_values():
-            _, name, labels, _ = json.loads(key)
-            if name == "qa_requests_total" and labels.get("route") == route:
-                counts[pid] = counts.get(pid, 0) + value
-        values.close()
-    return counts
 
 
 def test_one_ready_line_for_two_workers(workers):
