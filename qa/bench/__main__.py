@@ -68,7 +68,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--encoders", default="onnx,int8,bf16", help="Encoders compared with fp32.")
     parser.add_argument("--no-baseline", action="store_true", help="Skip the LangChain baseline.")
     parser.add_argument(
-        "--growth-articles", type=int, default=16, help="CMRC articles beside the report; 0 skips growth."
+        "--growth-articles",
+        type=int,
+        default=256,
+        help="CMRC articles beside the report (all 256: the issue's corpus); 0 skips growth.",
     )
     parser.add_argument(
         "--generative", default="0.5b,1.5b", help='Local LLMs timed as the generative answerer ("" for none).'

@@ -10,11 +10,11 @@ from qa.bench.growth import DATASET, articles, growth_targets, markdown, write_c
 from qa.bench.models import GrowthBuild, GrowthResult
 
 
-def _build(label: str, seconds: float, embedded: int) -> GrowthBuild:
+def _build(label: str, seconds: float, embedded: int, rss: float = 900.0) -> GrowthBuild:
     return GrowthBuild(
         label=label,
         seconds=seconds,
-        peak_rss_mb=900.0,
+        peak_rss_mb=rss,
         documents=17,
         characters=20000,
         chars_per_second=round(20000 / seconds, 1),
@@ -65,6 +65,8 @@ def test_targets_and_table():
             _build("add one document", 12.0, 20),
             _build("that document alone", 10.0, 20),
             _build("remove it", 9.0, 0),
+            _build("rebuild, nothing changed", 8.0, 0, rss=610.0),
+            _build("milvus lite, from the cache", 9.5, 0, rss=780.0),
         ],
         speedup=4.0,
         add_over_alone=1.2,
@@ -77,6 +79,8 @@ def test_targets_and_table():
     text = markdown(result)
     assert "| remove it | 17 | 20000 | 800 | 0 | 9.0 | 2222 | 900 |" in text
     assert "4.00x" in text and "1.20x" in text and "milvus lite (in the process) 950 MB" in text
+    assert "texts embedded to remove one: 0" in text
+    assert "Build peak RSS from the cache: faiss 610 MB, milvus lite 780 MB" in text  # both stores
 
 
 def test_the_bench_report_carries_the_growth_section_and_its_targets():
