@@ -33,6 +33,7 @@ from qa.errors import (
     InvalidInputError,
     NotFoundError,
     PayloadTooLargeError,
+    QAError,
 )
 from qa.ingest.files import files_of, safe_name, stage
 from qa.ingest.loaders import doc_id_for, load_file
@@ -42,7 +43,7 @@ router = APIRouter(tags=["corpus"])
 ADMIN_RESPONSES: dict[int | str, dict[str, str]] = {
     401: {"description": "No or invalid API key."},
     403: {"description": "Admin routes are disabled (QA_API_KEYS is not set)."},
-    409: {"description": "Not possible now (the last document)."},
+    409: {"description": "Not possible now (the last document; an index folder that cannot be written)."},
     503: {"description": "Still loading."},
 }
 
@@ -123,7 +124,11 @@ def add_document(
         reason = exc.detail.removeprefix(f"{staged.name}: ")
         raise InvalidInputError(f"{name} cannot be indexed: {reason}") from exc
     doc_id = doc_id_for(settings.corpus_dir / name, settings.corpus_dir)
-    job = jobs.submit("add", doc_id, add_work(state, staged, name))
+    try:
+        job = jobs.submit("add", doc_id, add_work(state, staged, name))
+    except QAError:
+        staged.unlink(missing_ok=True)
+        raise
     return UploadAccepted(job_id=job.job_id, doc_id=doc_id)
 
 

@@ -30,6 +30,8 @@ from typing import IO
 
 from pydantic import BaseModel, Field, ValidationError
 
+from qa.errors import ConflictError
+
 log = logging.getLogger("qa.api")
 JOBS_DIR = ".jobs"  # hidden, like the embedding cache: publish() prunes build folders only
 CORPUS_LOCK = "corpus.lock"
@@ -82,12 +84,22 @@ class JobFiles:
         self._held: dict[str, IO[str]] = {}  # job id -> its open, locked lock file
 
     def own(self, job: JobOut) -> None:
-        """Record a new job as this process's: lock its lock file, then write it."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fh = (self.folder / f"{job.job_id}.lock").open("a")
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        self._held[job.job_id] = fh
-        self.write(job)
+        """Record a new job as this process's: lock its lock file, then write it. A folder that
+        cannot be written (a read-only index folder) is ConflictError: no job can run there."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fh = (self.folder / f"{job.job_id}.lock").open("a")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            self._held[job.job_id] = fh
+            self.write(job)
+        except OSError as exc:
+            held = self._held.pop(job.job_id, None)
+            if held is not None:
+                held.close()
+            raise ConflictError(
+                f"cannot record the job in {self.folder} ({exc.strerror or exc}): documents can be "
+                "changed only where the index folder is writable"
+            ) from exc
         self._prune()
 
     def write(self, job: JobOut) -> None:
@@ -130,7 +142,8 @@ class JobFiles:
             failed = record.job.model_copy(
                 update={"status": JobStatus.FAILED, "detail": OWNER_GONE, "finished_at": now()}
             )
-            self.write(failed)
+            with contextlib.suppress(OSError):  # reported either way; recorded where writable
+                self.write(failed)
             return failed
 
     def sweep(self) -> None:

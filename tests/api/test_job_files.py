@@ -17,11 +17,13 @@ import textwrap
 import threading
 import time
 
+import pytest
 from apihelpers import wait_for
 
 from qa.api.job_files import OWNER_GONE
 from qa.api.jobs import JobQueue, JobStatus
 from qa.config import ROOT
+from qa.errors import ConflictError
 
 
 def test_a_job_is_read_from_another_queue_over_the_same_folder(tmp_path):
@@ -127,3 +129,12 @@ def test_a_queue_reading_a_dead_owners_job_fails_it_without_a_restart(tmp_path):
         owner.stdout.close()
     failed = reader.get(running_id)
     assert failed.status is JobStatus.FAILED and "stopped before it finished" in failed.detail
+
+
+def test_a_folder_that_cannot_be_written_refuses_the_job_with_a_conflict(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the index folder should be")
+    jobs = JobQueue(blocker / ".jobs")
+    with pytest.raises(ConflictError, match="cannot record the job") as refused:
+        jobs.submit("add", "a", lambda report: "never")
+    assert refused.value.status_code == 409
