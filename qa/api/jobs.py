@@ -61,8 +61,8 @@ class JobQueue:
                 detail="waiting for the jobs before it" if waiting else "queued",
                 created_at=now(),
             )
+            self._files.own(job)  # first: a folder that cannot be written refuses the job
             self._jobs[job.job_id] = job
-            self._files.own(job)
             if self._worker is None:
                 self._worker = threading.Thread(target=self._run, name="qa-corpus-jobs", daemon=True)
                 self._worker.start()
