@@ -3,15 +3,16 @@
 A .txt is uploaded through one connection and its job polled through new ones, so that both
 workers answer it (each new connection may land on either; the per-worker metric files show
 which did). Once the job is done, a question about the file is answered on every worker with
-no further wait; deleted, the same question is refused on every worker. Last, a worker is
-killed while its job runs: the job is then reported failed by the workers left, never
-"running" forever.
+no further wait; deleted, the same question is refused on every worker. Two uploads sent at
+once build one after the other and both are served. Last, a worker is killed while its job
+runs: the job is then reported failed by the workers left, never "running" forever.
 
-The fact asked about is the one written in ORCHARD below.
+The facts asked about are the ones written in ORCHARD and FERRY below.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import signal
@@ -32,6 +33,11 @@ ORCHARD = (
     "was shared among 120 households.\n"
 )
 TREES = "How many apple trees did volunteers plant in the Harrow Lane orchard?"
+FERRY = (
+    "The Kestrel Sound ferry links the harbour with Tarn Island.\n\n"
+    "The ferry crosses to the island in 35 minutes and runs 9 times a day in summer.\n"
+)
+CROSSING = "How long does the Kestrel Sound ferry take to cross to the island?"
 ASKS = 16  # questions per check, each on a new connection
 
 
@@ -84,11 +90,11 @@ def finish(proc: ServeProcess, job_id: str, timeout: float = 600) -> dict[str, A
     raise AssertionError(f"job {job_id} did not finish in {timeout}s")
 
 
-def answers(proc: ServeProcess) -> list[dict[str, Any]]:
-    """TREES asked ASKS times, each on a new connection."""
+def answers(proc: ServeProcess, question: str = TREES) -> list[dict[str, Any]]:
+    """``question`` asked ASKS times, each on a new connection."""
     out = []
     for _ in range(ASKS):
-        r = fresh("POST", f"{proc.url}/ask", json={"question": TREES})
+        r = fresh("POST", f"{proc.url}/ask", json={"question": question})
         assert r.status_code == 200, r.text[:300]
         out.append(r.json())
     return out
@@ -126,6 +132,27 @@ def test_an_upload_is_answered_on_every_worker_and_refused_everywhere_once_delet
     assert not (served.corpus / "orchard.txt").exists()
     refused = answers(served)
     assert not any(a["found"] for a in refused), [a["answer"] for a in refused]
+
+
+def test_two_uploads_at_once_are_both_served_by_every_worker(served):
+    """Sent together on two connections (to either worker), the jobs build one after the
+    other (the corpus lock), the second on the first's corpus: both documents end up served."""
+    files = [("orchard.txt", ORCHARD), ("ferry.txt", FERRY)]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        sent = list(pool.map(lambda f: fresh("POST", f"{served.url}/documents", files={"file": f}), files))
+    assert [r.status_code for r in sent] == [202, 202], [r.text for r in sent]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        jobs = list(pool.map(lambda r: finish(served, r.json()["job_id"]), sent))
+    assert [j["status"] for j in jobs] == ["done", "done"], jobs
+    trees, crossing = answers(served, TREES), answers(served, CROSSING)
+    assert all(a["found"] and "64" in a["answer"] for a in trees), [a["answer"] for a in trees]
+    assert all(a["found"] and "35 minutes" in a["answer"] for a in crossing), [a["answer"] for a in crossing]
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        sent = list(pool.map(lambda d: fresh("DELETE", f"{served.url}/documents/{d}"), ["orchard", "ferry"]))
+        jobs = list(pool.map(lambda r: finish(served, r.json()["job_id"]), sent))
+    assert [j["status"] for j in jobs] == ["done", "done"], jobs
+    assert not any(a["found"] for a in answers(served, TREES) + answers(served, CROSSING))
 
 
 def _job_record(index_dir: Path, job_id: str) -> dict[str, Any] | None:
