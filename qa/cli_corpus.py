@@ -1,13 +1,15 @@
 """Corpus commands: ``qa build-index``, ``qa add FILE…`` and ``qa remove DOC_ID``.
 
 ``add`` and ``remove`` change the corpus folder (atomically, with the names and types the
-HTTP upload accepts: qa.ingest.files) and then build the index, as ``build-index`` does. A
+HTTP upload accepts: qa.ingest.files) and then build the index, as ``build-index`` does, under
+the lock a running service's document jobs take (never while one of them builds). A
 running server keeps serving its build until told to swap: ``POST /admin/reload`` or SIGHUP,
 as after any ``qa build-index``; ``POST /documents`` does all of it inside the server instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -42,12 +44,13 @@ def add(
     if missing:
         raise CorpusError(f"not a file: {', '.join(missing)}")
     settings.corpus_dir.mkdir(parents=True, exist_ok=True)
-    for source in files:
-        target, replaced = add_copy(settings.corpus_dir, source)
-        note = f" (replaces {', '.join(p.name for p in replaced)})" if replaced else ""
-        typer.echo(f"added {target.name}{note}")
-    if build:
-        _build(settings)
+    with _corpus_lock(settings):
+        for source in files:
+            target, replaced = add_copy(settings.corpus_dir, source)
+            note = f" (replaces {', '.join(p.name for p in replaced)})" if replaced else ""
+            typer.echo(f"added {target.name}{note}")
+        if build:
+            _build(settings)
 
 
 def remove(
@@ -58,12 +61,24 @@ def remove(
     from qa.ingest.files import remove as remove_files
 
     settings = cli_settings()
-    removed = remove_files(settings.corpus_dir, doc_id)
-    if not removed:
-        raise NotFoundError(f"no file in {settings.corpus_dir} has the document id {doc_id!r}")
-    typer.echo(f"removed {', '.join(p.name for p in removed)}")
-    if build:
-        _build(settings)
+    with _corpus_lock(settings):
+        removed = remove_files(settings.corpus_dir, doc_id)
+        if not removed:
+            raise NotFoundError(f"no file in {settings.corpus_dir} has the document id {doc_id!r}")
+        typer.echo(f"removed {', '.join(p.name for p in removed)}")
+        if build:
+            _build(settings)
+
+
+def _corpus_lock(settings: Settings) -> contextlib.AbstractContextManager[None]:
+    """The lock a running service's document jobs hold (qa.api.job_files): a change from here
+    waits for the job building now, instead of changing the corpus under its build."""
+    from qa.api.job_files import corpus_lock, jobs_dir
+
+    def waiting() -> None:
+        typer.echo("waiting for a document job of the running service to finish…", err=True)
+
+    return corpus_lock(jobs_dir(settings.index_dir), on_wait=waiting)
 
 
 def _build(settings: Settings) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
+import time
 
 import pytest
 from fakes import FakeEmbedder
@@ -97,3 +99,30 @@ def test_a_type_the_corpus_cannot_read_is_not_added(corpus_env, documents):
     result = run("add", str(documents["xlsx"]))
     assert result.exit_code == 2 and "unsupported file type .xlsx" in result.stderr
     assert not (corpus_env / "figures.xlsx").exists()
+
+
+def test_add_and_remove_wait_for_a_document_job_that_holds_the_corpus(corpus_env, tmp_path):
+    """A service's job holds the corpus lock while it builds; ``qa add`` waits for it, then adds."""
+    from qa.api.job_files import corpus_lock, jobs_dir
+
+    added = tmp_path / "weir.txt"
+    added.write_text("Weir Notes\n\nThe weir is 3 metres high.", encoding="utf-8")
+    holding, release = threading.Event(), threading.Event()
+    released_at: list[float] = []
+
+    def job() -> None:  # another open file of the lock: excluded as another process would be
+        with corpus_lock(jobs_dir(tmp_path / "index")):
+            holding.set()
+            release.wait(30)
+            released_at.append(time.time())
+
+    holder = threading.Thread(target=job)
+    holder.start()
+    assert holding.wait(10)
+    threading.Timer(1.0, release.set).start()
+    result = run("add", str(added), "--no-build")
+    holder.join(10)
+    assert result.exit_code == 0, result.output
+    assert "waiting for a document job of the running service" in result.stderr
+    assert (corpus_env / "weir.txt").stat().st_mtime >= released_at[0] - 0.01  # written after the job
+    assert run("remove", "weir", "--no-build").exit_code == 0  # free now: no wait

@@ -8,7 +8,8 @@ process's memory. Files and ``flock`` rather than Redis, so documents work witho
 Two locks, both released by the kernel when their process dies:
 
 - ``corpus.lock``: held while a job changes the corpus folder, builds and swaps, so two
-  workers never build side by side, and the second builds on the first's corpus.
+  workers never build side by side, and the second builds on the first's corpus (``qa add``
+  and ``qa remove`` take it too).
 - ``<job_id>.lock``: held by the process that owns a queued or running job. A reader that can
   take it finds the owner gone (killed, crashed) and records the job as failed, so a job is
   never "running" forever. That is a kernel fact, not a pid check, so a reused pid cannot
@@ -152,22 +153,6 @@ class JobFiles:
             for path in self.folder.glob("*.json"):
                 self.read(path.stem)
 
-    @contextlib.contextmanager
-    def corpus_lock(self, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-        """Hold the corpus lock; ``on_wait`` is called first if another process holds it."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with (self.folder / CORPUS_LOCK).open("a") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if on_wait is not None:
-                    on_wait()
-                fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-
     def _record(self, job_id: str) -> JobRecord | None:
         try:
             return JobRecord.model_validate_json((self.folder / f"{job_id}.json").read_text(encoding="utf-8"))
@@ -184,3 +169,21 @@ class JobFiles:
         for path in files[self.keep :]:
             if path.stem not in self._held:
                 path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def corpus_lock(folder: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the corpus lock of a jobs folder (a service's jobs, ``qa add`` and ``qa remove`` take
+    it); ``on_wait`` is called first if another holds it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / CORPUS_LOCK).open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -25,7 +25,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
 
-from qa.api.job_files import JobFiles, JobOut, JobStatus, jobs_dir, now
+from qa.api.job_files import JobFiles, JobOut, JobStatus, corpus_lock, jobs_dir, now
 from qa.errors import NotFoundError, QAError
 
 __all__ = ["JobOut", "JobQueue", "JobStatus", "Report", "Work", "get_jobs"]
@@ -93,7 +93,7 @@ class JobQueue:
                 self._update(job_id, progress=round(min(max(progress, 0.0), 0.99), 3), detail=step)
 
             try:
-                with self._files.corpus_lock(on_wait=waiting):
+                with corpus_lock(self._files.folder, on_wait=waiting):
                     self._update(job_id, status=JobStatus.RUNNING, detail="starting")
                     result = work(report)
             except QAError as exc:
