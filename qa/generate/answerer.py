@@ -28,7 +28,14 @@ from qa.answer.pipeline import Answerer, Delta, Pipeline, Plan
 from qa.answer.question import Asked, Question
 from qa.config import SearchMode, Settings
 from qa.errors import LLMError
-from qa.generate.guard import GuardReport, Violation, check_answer, describe, split_claims
+from qa.generate.guard import (
+    GuardReport,
+    Violation,
+    check_answer,
+    describe,
+    holding_passages,
+    split_claims,
+)
 from qa.generate.llm import ChatModel
 from qa.generate.prompt import GenerationPrompts, Reply, StreamFilter, load_generation_prompts, parse
 from qa.lang import TABLES
@@ -205,10 +212,7 @@ class GenerativeAnswerer:
 def _sources(short: str | None, shown: dict[int, str]) -> list[int]:
     """The first passage that holds the short answer verbatim: its own citation, delivered with the
     answer, so a short answer copied from a passage the sentence does not cite is still a quote."""
-    if not short:
-        return []
-    squeezed = re.sub(r"\s+", "", short)
-    return [n for n, text in shown.items() if squeezed and squeezed in re.sub(r"\s+", "", text)][:1]
+    return holding_passages(short, shown)[:1] if short else []
 
 
 def _verdict(short: str | None, q: Question) -> str | None:
