@@ -35,6 +35,7 @@ from qa.generate.guard import (
     describe,
     holding_passages,
     split_claims,
+    strip_markers,
 )
 from qa.generate.llm import ChatModel
 from qa.generate.prompt import GenerationPrompts, Reply, StreamFilter, load_generation_prompts, parse
@@ -170,7 +171,7 @@ class GenerativeAnswerer:
             reply = replace(reply, short_answer=verdict)
         span = None if verdict is not None else reply.short_answer
         report = check_answer(reply.text, shown, lang, q.text, span, _sources(span, shown))
-        if not reply.text and not reply.not_found:
+        if not re.search(r"\w", strip_markers(reply.text)) and not reply.not_found:  # "" or a bare "[1]"
             report = GuardReport([Violation("empty", "the reply has no answer line", ""), *report.violations])
         return _Attempt(reply, report, raw)
 

@@ -88,6 +88,21 @@ def test_a_changed_figure_gets_one_repair_turn_that_names_it(engine):
     assert any("9450GB" in v for v in response.violations)  # reported although repaired
 
 
+def test_an_answer_line_of_markers_only_gets_a_repair_turn(engine):
+    """The 1.5B model answered an XQuAD question with "[1]" and a good short answer: no answer."""
+    answerer, model = _answerer(engine, "NOT FOUND")  # a probe: which number the passage gets
+    answerer.answer(BANDWIDTH_EN)
+    n = _passage_of(model, "9540GB")
+    answerer, model = _answerer(
+        engine,
+        f"Short answer: 9540GB\nAnswer: [{n}]",
+        f"Short answer: 9540GB\nAnswer: The link is 9540GB [{n}].",
+    )
+    response = answerer.answer(BANDWIDTH_EN)
+    assert len(model.prompts) == 2 and response.answer == f"The link is 9540GB [{n}]."
+    assert "the reply has no answer line" in response.violations
+
+
 def test_a_second_failure_delivers_the_extractive_answer(engine):
     answerer, _ = _answerer(
         engine, "Short answer: 9450GB\nAnswer: The link is 9450GB [1].", "Answer: Still 9450GB [1]."
