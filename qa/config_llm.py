@@ -45,7 +45,13 @@ class LLMSettings(BaseSettings):
     llm_api_key: SecretStr = Field(
         SecretStr(""), description="Bearer key for QA_LLM_BASE_URL, if it needs one."
     )
-    llm_threads: int | None = Field(None, ge=1, le=256, description="Local model threads; None: all cores.")
+    llm_threads: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="Local model threads writing the answer; None: llama.cpp's default, half the cores. "
+        "The prompt is read with all cores either way.",
+    )
     llm_context: int = Field(4096, ge=512, le=32768, description="Local model context window in tokens.")
     llm_max_tokens: int = Field(200, ge=16, le=4096, description="Longest generated answer in tokens.")
     llm_timeout_s: float = Field(60.0, gt=0, le=600, description="One LLM call, remote or local.")

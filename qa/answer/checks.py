@@ -7,6 +7,8 @@ breakdown for the chosen sentence and the runner-up.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+
 from pydantic import BaseModel
 
 from qa.answer.evidence import Candidate
@@ -67,6 +69,13 @@ def run_checks(question: Question, cand: Candidate, bar: float, veto_rules: tupl
         check_kind(question, cand),
         check_support(question, cand, bar),
     ]
+
+
+def any_passes(candidates: Iterable[Candidate], names: Collection[str]) -> bool:
+    """Whether some candidate passes every check named in ``names`` (a gate of the generative
+    answerer, ``Policy.generative_refusals``). With every check named, exactly when the extractive
+    answerer answers rather than refuses: it answers from a candidate whose checks all pass."""
+    return any(all(c.passed for c in cand.checks if c.name in names) for cand in candidates)
 
 
 def first_failure(checks: list[Check]) -> Check | None:

@@ -14,9 +14,12 @@ import json
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from qa.errors import ConfigError
+
+# The support checks every candidate sentence gets (qa.answer.checks), by name.
+SUPPORT_CHECKS = ("subject", "terms", "kind", "support")
 
 
 class Policy(BaseModel):
@@ -69,10 +72,11 @@ class Policy(BaseModel):
     # The generative answerer (qa.generate): which failed checks refuse before the LLM is asked,
     # and how much context a numbered passage carries.
     generative_refusals: tuple[str, ...] = Field(
-        ("subject", "terms"),
-        description="Checks of the best sentence whose failure refuses without asking the LLM: the "
-        "question's subject or a required term is absent from the corpus. The others (kind, support) "
-        "are left to the model, which may still find the answer or say the passages don't.",
+        SUPPORT_CHECKS,
+        description="Support checks (qa.answer.checks) that gate the generative answerer: unless some "
+        "candidate passes all of them, it refuses without asking the LLM. All of them by default, so "
+        "it refuses whenever the extractive answerer does (a small model asked anyway writes an "
+        "answer from a passage about something else); naming fewer lets the model try more questions.",
     )
     passage_chars: int = Field(
         240, description="A numbered passage: the sentence, with the one before it while under this."
@@ -80,6 +84,14 @@ class Policy(BaseModel):
     trim_chars: int = Field(60, description="Longer sentences are cut to the figure's clause.")
     open_min_chars: int = Field(200, description="An open question quotes the paragraph up to this length.")
     open_max_sentences: int = Field(3)
+
+    @field_validator("generative_refusals")
+    @classmethod
+    def _known_checks(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [n for n in names if n not in SUPPORT_CHECKS]
+        if unknown:  # a misspelt name would silently let the model answer what it should not
+            raise ValueError(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(SUPPORT_CHECKS)}")
+        return names
 
     def subject_bar(self, language: str) -> float:
         return self.min_dense.get(language, self.min_dense["zh"])

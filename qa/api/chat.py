@@ -48,10 +48,8 @@ from qa.api.relay import Turn, answer_conversation, relay_conversation
 from qa.api.routes import get_state
 from qa.api.state import ServiceState
 from qa.api.streaming import count_tokens, split_answer
-from qa.config import Settings
 from qa.config_llm import AnswererName
 from qa.errors import NotFoundError, QAError
-from qa.generate.llm import llm_configured
 
 log = logging.getLogger("qa.api.chat")
 router = APIRouter()
@@ -170,20 +168,20 @@ async def ask_stream(
 def models(state: Annotated[ServiceState, Depends(get_state)]) -> ModelList:
     """The answerers this service offers as models: `qa-extractive` always, `qa-generative`
     when an LLM is installed (`make llm`) or configured (`QA_LLM_BASE_URL`)."""
-    return ModelList(data=[ModelCard(id=m, created=STARTED) for m in _offered(state.settings)])
+    return ModelList(data=[ModelCard(id=m, created=STARTED) for m in _offered(state)])
 
 
-def _offered(settings: Settings) -> list[str]:
-    llm = llm_configured(settings)
+def _offered(state: ServiceState) -> list[str]:
+    llm = state.offers_llm()
     return [m for m, name in MODEL_IDS.items() if name is AnswererName.EXTRACTIVE or llm]
 
 
-def _answerer_of(model: str, settings: Settings) -> AnswererName:
+def _answerer_of(model: str, state: ServiceState) -> AnswererName:
     name = MODEL_IDS.get(model)
     if name is None:
-        offered = ", ".join(repr(m) for m in _offered(settings))
+        offered = ", ".join(repr(m) for m in _offered(state))
         raise NotFoundError(f"model {model!r} not found; this service offers {offered} (GET /v1/models)")
-    if name is AnswererName.GENERATIVE and not llm_configured(settings):
+    if name is AnswererName.GENERATIVE and not state.offers_llm():
         raise NotFoundError(
             f"model {model!r} is not available: no LLM is installed (run `make install-llm llm`) "
             "or configured (QA_LLM_BASE_URL)"
@@ -213,7 +211,7 @@ async def chat_completions(
     """OpenAI Chat Completions. The last user message is the question; earlier user turns
     resolve follow-ups. The answer keeps its `[n]` markers; `citations`, `found`,
     `short_answer` and `resolved_question` are extra fields (on the last chunk when streaming)."""
-    engine, answerer = await state.require_async(_answerer_of(body.model, state.settings))
+    engine, answerer = await state.require_async(_answerer_of(body.model, state))
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     fingerprint = engine.index.manifest.build_id  # the build that answers, read once

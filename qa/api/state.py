@@ -23,7 +23,7 @@ from qa.config_llm import AnswererName
 from qa.embed import Embedder
 from qa.engine import Engine, open_engine
 from qa.errors import LLMUnavailableError, NotReadyError, QAError, ReloadError
-from qa.generate.llm import ChatModel
+from qa.generate.llm import ChatModel, llm_configured
 from qa.index import Manifest
 
 log = logging.getLogger("qa.api")
@@ -52,6 +52,7 @@ class ServiceState:
     progress: str | None = None  # the start-up index build's current step, while it runs
     chat_model: ChatModel | None = None  # the generative answerer's LLM, loaded once, kept over reloads
     llm_lock: threading.Lock = field(default_factory=threading.Lock)
+    llm_offered: bool | None = None  # see offers_llm; None: not decided yet for this loaded state
 
     @property
     def status(self) -> str:
@@ -61,6 +62,13 @@ class ServiceState:
         if self.error is not None:
             return "error"
         return "building" if self.progress else "loading"
+
+    def offers_llm(self) -> bool:
+        """Whether the generative answerer can be had (``/v1/models``, chat): decided once per loaded
+        state and again when the LLM loads or fails to, not by looking at the disk on every request."""
+        if self.llm_offered is None:
+            self.llm_offered = self.chat_model is not None or llm_configured(self.settings)
+        return self.llm_offered
 
     def _building(self, step: str) -> None:
         self.progress = f"building the index: {step}"
@@ -105,6 +113,7 @@ class ServiceState:
         )
         pipeline = build_pipeline(engine)
         live = Live(engine, serving_answerer(pipeline, self.settings), pipeline)
+        self.llm_offered = None  # a new loaded state: decided afresh (`make llm` may have run since)
         if self.settings.answerer is AnswererName.GENERATIVE:  # the default: load the LLM now
             self._generative(live)
         return live
@@ -139,7 +148,12 @@ class ServiceState:
         with self.llm_lock:
             if live.generative is None:
                 if self.chat_model is None:
-                    self.chat_model = open_chat_model(self.settings)
+                    try:
+                        self.chat_model = open_chat_model(self.settings)
+                    except LLMUnavailableError:
+                        self.llm_offered = False
+                        raise
+                    self.llm_offered = True
                 live.generative = generative_answerer(live.pipeline, self.chat_model, self.settings)
             return live.generative
 

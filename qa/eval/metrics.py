@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from qa.eval.grounding import GuardSummary, Outcome
 from qa.text.values import strip_qualifiers
@@ -118,10 +119,17 @@ class Metrics(BaseModel):
     # The generative answerer's guard: answers it repaired, replaced by the extractive answer, or
     # (never, if it works) delivered with a figure no cited passage states; English answers to
     # English questions.
-    repaired: int = 0
-    fell_back: int = 0
-    ungrounded: int = 0
-    english_answers: float | None = None
+    guard: GuardSummary = Field(default_factory=GuardSummary)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_guard(cls, data: Any) -> Any:
+        """Reports written before ``guard`` was nested carry its four fields flat: fold them in."""
+        if isinstance(data, dict) and "guard" not in data:
+            flat = {k: data[k] for k in GuardSummary.model_fields if k in data}
+            if flat:
+                data = {**{k: v for k, v in data.items() if k not in flat}, "guard": flat}
+        return data
 
 
 def fold(text: str) -> str:
@@ -216,11 +224,9 @@ def summarize(results: list[QuestionResult]) -> Metrics:
         m.refusal_recall = refused_unanswerable / len(unanswerable)
         p, rc = m.refusal_precision or 0.0, m.refusal_recall
         m.refusal_f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
-    guard = GuardSummary.of(
+    m.guard = GuardSummary.of(
         Outcome(r.answerer, r.violations, r.grounded, r.found, r.answer, r.language == "en") for r in results
     )
-    m.repaired, m.fell_back, m.ungrounded = guard.repaired, guard.fell_back, guard.ungrounded
-    m.english_answers = guard.english_answers
     answered = [r.latency_ms for r in results if r.error is None and not r.cached]
     if answered:
         latencies = np.array(answered)

@@ -97,12 +97,12 @@ def print_report(run: EvalRun, console: Console | None = None) -> None:
     for table in tables(run):
         console.print(table)
     for mode in run.modes:
-        m = run.summary[mode].overall
-        if m.repaired or m.fell_back or m.ungrounded or any(r.answerer == "generative" for r in run.results):
+        g = run.summary[mode].overall.guard
+        if g.repaired or g.fell_back or g.ungrounded or any(r.answerer == "generative" for r in run.results):
             console.print(
-                f"{mode}: grounding guard repaired {m.repaired}, replaced {m.fell_back} by the extractive "
-                f"answer, delivered {m.ungrounded} ungrounded; English answers to English questions "
-                f"{fmt(m.english_answers)}",
+                f"{mode}: grounding guard repaired {g.repaired}, replaced {g.fell_back} by the extractive "
+                f"answer, delivered {g.ungrounded} ungrounded; English answers to English questions "
+                f"{fmt(g.english_answers)}",
                 highlight=False,
                 markup=False,
             )

@@ -121,10 +121,7 @@ def ask_one(
         evidence_spans=_spans(doc.text, item.evidence) if doc else [],
     )
     try:
-        if spec.answerer is AnswererName.EXTRACTIVE:
-            response, result.latency_ms = backend.ask(item.question, top_k, mode)
-        else:
-            response, result.latency_ms = backend.ask(item.question, top_k, mode, spec.answerer)
+        response, result.latency_ms = backend.ask(item.question, top_k, mode, spec.answerer)
         hits = backend.search(item.question, max(top_k, *HIT_DEPTHS), mode)
         result.retrieved = [Passage(**h.model_dump(include=set(Passage.model_fields))) for h in hits]
     except QuestionRejected as exc:

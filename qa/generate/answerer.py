@@ -1,9 +1,10 @@
 """The generative answerer: the pipeline's evidence, written up by an LLM, checked by the guard.
 
 A question goes analyse → retrieve → evidence exactly as for the extractive answerer (the same
-``Pipeline``), then: refuse at once when the best sentence fails a check the policy lists in
-``generative_refusals`` (the question's subject or a required term is not in the corpus: no
-model can answer from passages that aren't there); otherwise number the best passages
+``Pipeline``), then: refuse at once, with the extractive refusal, unless some candidate passes
+the support checks the policy lists in ``generative_refusals`` (by default all of them, so it
+refuses whenever the extractive answerer does: the 1.5B model, asked anyway, gave a growth rate
+(7.6%) as "how many 亿元" of revenue); otherwise number the best passages
 [1]…[k], let the model answer, and check the answer with the grounding guard. A violation
 gets one repair turn that names it; a second failure delivers the extractive answer instead.
 So no figure reaches the user that a cited passage does not state, whatever the model writes.
@@ -21,13 +22,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from qa.answer.checks import first_failure
+from qa.answer.checks import any_passes
 from qa.answer.evidence import Candidate
 from qa.answer.pipeline import Answerer, Delta, Pipeline, Plan
 from qa.answer.question import Asked, Question
 from qa.config import SearchMode, Settings
 from qa.errors import LLMError
-from qa.generate.guard import GuardReport, Violation, check_answer, describe, split_claims
+from qa.generate.guard import (
+    GuardReport,
+    Violation,
+    check_answer,
+    describe,
+    holding_passages,
+    split_claims,
+    strip_markers,
+)
 from qa.generate.llm import ChatModel
 from qa.generate.prompt import GenerationPrompts, Reply, StreamFilter, load_generation_prompts, parse
 from qa.lang import TABLES
@@ -81,9 +90,8 @@ class GenerativeAnswerer:
         retrieval = p.retrieve(plan, top_k, mode)
         candidates = p.evidence(plan, retrieval, max(top_k, self.passages))
         timings = {**retrieval.timings_ms, "evidence": _ms(began)}
-        failed = first_failure(candidates[0].checks) if candidates else None
-        if not candidates or (failed is not None and failed.name in self.policy.generative_refusals):
-            # nothing in the corpus to write from: the extractive refusal, composed only now
+        if not any_passes(candidates, self.policy.generative_refusals):
+            # by default exactly when the extractive answerer refuses: its refusal, no model time spent
             return _finish(p.compose(plan, candidates), timings, began)
         response, violations = self._generate(
             plan, candidates[: self.passages], list(history), on_delta, timings
@@ -163,7 +171,7 @@ class GenerativeAnswerer:
             reply = replace(reply, short_answer=verdict)
         span = None if verdict is not None else reply.short_answer
         report = check_answer(reply.text, shown, lang, q.text, span, _sources(span, shown))
-        if not reply.text and not reply.not_found:
+        if not re.search(r"\w", strip_markers(reply.text)) and not reply.not_found:  # "" or a bare "[1]"
             report = GuardReport([Violation("empty", "the reply has no answer line", ""), *report.violations])
         return _Attempt(reply, report, raw)
 
@@ -205,10 +213,7 @@ class GenerativeAnswerer:
 def _sources(short: str | None, shown: dict[int, str]) -> list[int]:
     """The first passage that holds the short answer verbatim: its own citation, delivered with the
     answer, so a short answer copied from a passage the sentence does not cite is still a quote."""
-    if not short:
-        return []
-    squeezed = re.sub(r"\s+", "", short)
-    return [n for n, text in shown.items() if squeezed and squeezed in re.sub(r"\s+", "", text)][:1]
+    return holding_passages(short, shown)[:1] if short else []
 
 
 def _verdict(short: str | None, q: Question) -> str | None:

@@ -43,7 +43,16 @@ from qa.lang import ZH
 from qa.prompts import GuardWording
 from qa.text import has_cjk, normalize_query
 
-__all__ = ["Claim", "GuardReport", "Violation", "check_answer", "describe", "split_claims", "strip_markers"]
+__all__ = [
+    "Claim",
+    "GuardReport",
+    "Violation",
+    "check_answer",
+    "describe",
+    "holding_passages",
+    "split_claims",
+    "strip_markers",
+]
 
 _NAME_TAGS = ("nr", "nrt", "nrfg", "ns", "nt", "nz")
 _PLACE_SUFFIXES = "省市区县镇乡村州"
@@ -186,18 +195,30 @@ def _squeeze(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
+def _span(short_answer: str) -> str:
+    return strip_markers(short_answer).strip().rstrip("。.!！?？;；,，")
+
+
+def holding_passages(short_answer: str, passages: dict[int, str]) -> list[int]:
+    """The passages that hold the short answer verbatim as rule ``short_answer`` reads it (markers,
+    end punctuation, whitespace and full-width forms aside), so a caller crediting a passage with
+    the short answer agrees with the guard about which passages do."""
+    span = _squeeze(_span(short_answer))
+    return [n for n, text in passages.items() if span and span in _squeeze(text)]
+
+
 def check_short_answer(
     short_answer: str, cited: list[int], passages: dict[int, str], table: dict[int, list[Figure]]
 ) -> list[Violation]:
     """Rule ``short_answer``: the short answer is a verbatim span of a passage the answer cites,
     and keeps the qualifier of a figure it quotes (38个 is a span of 超38个, but not what it says)."""
-    span = strip_markers(short_answer).strip().rstrip("。.!！?？;；,，")
+    span = _span(short_answer)
     if not span:
         return []
     if not cited:
         detail = f'short answer "{span}" cannot be a span of a cited passage: the answer cites none'
         return [Violation("short_answer", detail, "")]
-    if not any(_squeeze(span) in _squeeze(passages[n]) for n in cited):
+    if not holding_passages(span, {n: passages[n] for n in cited}):
         detail = f'short answer "{span}" is not a verbatim span of {_refs(cited)}'
         return [Violation("short_answer", detail, "")]
     dropped = check_figures(Claim(span, cited), cited, table, english=False)

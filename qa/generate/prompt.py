@@ -64,9 +64,9 @@ def _label(labels: Iterable[str]) -> str:
 
 
 def parse(raw: str, prompts: GenerationPrompts, others: Iterable[GenerationPrompts] = ()) -> Reply:
-    """Split the reply into its short answer and its answer, and spot a refusal. The labels may
-    be another language's (``others``): a small model answering a Chinese question may still
-    write "Short answer:"; either line may be missing."""
+    """Split the reply into its short answer and its answer, and spot a refusal. The labels and
+    the refusal may be another language's (``others``): a small model answering a Chinese question
+    may still write "Short answer:"; either line may be missing."""
     every = [prompts, *others]
     text = raw.strip()
     short = None
@@ -75,15 +75,18 @@ def parse(raw: str, prompts: GenerationPrompts, others: Iterable[GenerationPromp
         short = match.group(1).strip().strip("*\"“”'「」").strip() or None
         text = text[match.end() :].strip()
     text = re.sub(_label(p.answer_label for p in every), "", text, count=1, flags=re.I).strip()
-    not_found = _says_not_found(text or (short or ""), prompts.not_found)
-    if short and _says_not_found(short, prompts.not_found):
+    phrases = [p.not_found for p in every]
+    not_found = _says_not_found(text or (short or ""), phrases)
+    if short and _says_not_found(short, phrases):
         short, not_found = None, not_found or not text
     return Reply(text=text, short_answer=short, not_found=not_found)
 
 
-def _says_not_found(text: str, phrase: str) -> bool:
+def _says_not_found(text: str, phrases: Iterable[str]) -> bool:
+    """In any language's words: a small model told to reply 无法回答 may still write NOT FOUND,
+    which would otherwise be delivered as the answer (it states nothing the guard could refuse)."""
     folded = re.sub(r"[\s.。!!]+", " ", text).strip().lower()
-    return folded.startswith(phrase.lower()) and len(folded) <= len(phrase) + 12
+    return any(folded.startswith(p.lower()) and len(folded) <= len(p) + 12 for p in phrases)
 
 
 def load_generation_prompts(prompts_dir: Path) -> dict[str, GenerationPrompts]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from qa.answer.checks import first_failure, run_checks
+from qa.answer.checks import Check, any_passes, first_failure, run_checks
 from qa.answer.evidence import Candidate
-from qa.answer.policy import DEFAULT_POLICY
+from qa.answer.policy import DEFAULT_POLICY, SUPPORT_CHECKS
 from qa.answer.question import analyze
 from qa.schemas import Sentence
 from qa.text.values import find_values
@@ -55,3 +55,33 @@ def test_a_rule_outside_the_veto_only_reports():
     q = analyze("重庆有多少个6G基站?")
     checks = run_checks(q, candidate(0.9, missing=["6G"]), bar=0.68, veto_rules=("entity",))
     assert checks[0].passed and "6G" in checks[0].detail
+
+
+def _checked(*verdicts: tuple[str, bool]) -> Candidate:
+    cand = candidate(0.9)
+    cand.checks = [Check(name=name, passed=passed, detail="") for name, passed in verdicts]
+    return cand
+
+
+def test_a_gate_of_every_check_passes_only_where_the_extractive_answerer_answers():
+    """The extractive answerer answers from a candidate whose checks all pass (``supported``)."""
+    passing = _checked(("subject", True), ("terms", True), ("kind", True), ("support", True))
+    no_figure = _checked(("subject", True), ("terms", True), ("kind", False), ("support", True))
+    weak = _checked(("subject", True), ("terms", True), ("kind", True), ("support", False))
+    for candidates in ([no_figure, weak], [no_figure, passing], [], [weak]):
+        expected = any(c.supported for c in candidates)
+        assert any_passes(candidates, SUPPORT_CHECKS) is expected
+
+
+def test_a_gate_of_fewer_checks_ignores_the_others():
+    no_figure = _checked(("subject", True), ("terms", True), ("kind", False), ("support", False))
+    absent = _checked(("subject", False), ("terms", True), ("kind", True), ("support", True))
+    assert any_passes([no_figure], ("subject", "terms"))
+    assert not any_passes([no_figure], ("subject", "terms", "kind"))
+    assert not any_passes([absent], ("subject", "terms"))
+
+
+def test_the_policy_names_every_check_a_candidate_gets():
+    q = analyze("两地直联带宽达到多少?")
+    names = ["subject"] + [c.name for c in run_checks(q, candidate(0.9), bar=0.68, veto_rules=VETO)]
+    assert sorted(names) == sorted(SUPPORT_CHECKS) == sorted(DEFAULT_POLICY.generative_refusals)

@@ -50,3 +50,14 @@ def test_bars_by_language_and_kind():
         0.4,
     ]
     assert policy.support_bar("fr", False) == 0.1  # a language without a bar of its own gets Chinese's
+
+
+def test_a_misspelt_generative_refusal_check_is_refused(tmp_path):
+    """A check name the candidates never get would silently let the model answer more."""
+    path = tmp_path / "p.toml"
+    path.write_text('generative_refusals = ["subject", "suport"]\n')
+    with pytest.raises(ConfigError) as caught:
+        load_policy(path)
+    assert "generative_refusals" in caught.value.detail and "suport" in caught.value.detail
+    path.write_text('generative_refusals = ["subject", "terms"]\n')
+    assert load_policy(path).generative_refusals == ("subject", "terms")

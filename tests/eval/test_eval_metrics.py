@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from qa.eval.grounding import GuardSummary
 from qa.eval.metrics import (
     CitedQuote,
+    Metrics,
     Passage,
     QuestionResult,
     group_by,
@@ -193,3 +195,30 @@ def test_an_error_is_a_failure_and_a_miss():
 def test_answering_an_unanswerable_question_is_a_failure():
     assert unanswerable(True).failures == ["refusal: answered a question the report does not answer"]
     assert unanswerable(False).failures == []
+
+
+def test_the_guard_summary_is_one_nested_part_of_the_metrics():
+    results = [
+        answerable(id="g1", answerer="generative", language="en", answer="It is 9540GB [1]."),
+        answerable(id="g2", answerer="generative", violations=["figure changed"], language="en"),
+        answerable(id="g3", answerer="extractive", violations=["after repair: figure changed"]),
+    ]
+    m = summarize(results)
+    assert m.guard == GuardSummary(repaired=1, fell_back=1, ungrounded=0, english_answers=0.5)
+    assert m.model_dump()["guard"]["fell_back"] == 1
+
+
+def test_a_report_with_the_guard_fields_flat_still_reads():
+    """Reports written before the guard was nested (reports/eval-generative.json of 2026-11-30)."""
+    old = {
+        "questions": 2,
+        "answerable": 2,
+        "unanswerable": 0,
+        "repaired": 20,
+        "fell_back": 117,
+        "ungrounded": 0,
+        "english_answers": 0.58,
+    }
+    m = Metrics.model_validate(old)
+    assert m.guard == GuardSummary(repaired=20, fell_back=117, ungrounded=0, english_answers=0.58)
+    assert Metrics.model_validate_json(m.model_dump_json()) == m

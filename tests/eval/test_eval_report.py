@@ -15,12 +15,13 @@ import pytest
 from rich.console import Console
 
 from qa.config import SearchMode
+from qa.config_llm import AnswererName
 from qa.eval.backends import QuestionRejected
 from qa.eval.export import RagasSample, write_ragas
 from qa.eval.gold import GoldItem
 from qa.eval.html import render_html, write_html
 from qa.eval.report import print_report, read_json, write_json
-from qa.eval.runner import COMPARE_MODES, EvalAborted, run_eval
+from qa.eval.runner import COMPARE_MODES, EvalAborted, RunSpec, run_eval, run_specs
 from qa.schemas import AskResponse, Citation, Document, Hit, Section
 
 TEXT = "标题\n\n两地直联带宽达到9540GB,建成23个千兆城市。\n\n其他内容<b>不加粗</b>。"
@@ -114,13 +115,17 @@ class ScriptedBackend:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str]] = []
+        self.answerers: list[AnswererName] = []
 
     def search(self, question: str, top_k: int, mode: SearchMode) -> list[Hit]:
         self.calls.append(("search", question, mode.value))
         return [_hit(0, 4, 0), _hit(4, len(TEXT), 1)][:top_k]
 
-    def ask(self, question: str, top_k: int, mode: SearchMode) -> tuple[AskResponse, float]:
+    def ask(
+        self, question: str, top_k: int, mode: SearchMode, answerer: AnswererName
+    ) -> tuple[AskResponse, float]:
         self.calls.append(("ask", question, mode.value))
+        self.answerers.append(answerer)
         response = self._answer(question)
         return response, {"带宽": 100.0, "Ho": 300.0}.get(question[:2], 200.0)
 
@@ -260,18 +265,22 @@ class CrashingBackend(ScriptedBackend):
         self.crash_on = crash_on
         self.attempts = 0
 
-    def ask(self, question: str, top_k: int, mode: SearchMode) -> tuple[AskResponse, float]:
+    def ask(
+        self, question: str, top_k: int, mode: SearchMode, answerer: AnswererName
+    ) -> tuple[AskResponse, float]:
         self.attempts += 1
         if question.startswith(self.crash_on):
             raise KeyError("clause 7")
-        return super().ask(question, top_k, mode)
+        return super().ask(question, top_k, mode, answerer)
 
 
 class CachingBackend(ScriptedBackend):
     """Marks every answer after the first as served from the answer cache, in 1 ms."""
 
-    def ask(self, question: str, top_k: int, mode: SearchMode) -> tuple[AskResponse, float]:
-        response, elapsed = super().ask(question, top_k, mode)
+    def ask(
+        self, question: str, top_k: int, mode: SearchMode, answerer: AnswererName
+    ) -> tuple[AskResponse, float]:
+        response, elapsed = super().ask(question, top_k, mode, answerer)
         if len(self.calls) > 1:
             response.timings_ms = {"cache_hit": 0.01, "total": 0.01}
             elapsed = 1.0
@@ -301,3 +310,12 @@ def test_five_failures_in_a_row_stop_the_run():
     with pytest.raises(EvalAborted, match="the last 5 questions all failed; the latest with KeyError"):
         run_eval(gold, backend, [SearchMode.HYBRID], progress=False)
     assert backend.attempts == 5  # of the 10 questions, the run stopped after the fifth
+
+
+def test_each_column_asks_its_own_answerer():
+    backend = ScriptedBackend()
+    specs = run_specs(SearchMode.HYBRID, AnswererName.GENERATIVE, compare=True)
+    run = run_eval(GOLD[:2], backend, specs, progress=False)
+    assert run.modes == ["hybrid", "generative"]
+    assert backend.answerers == [AnswererName.EXTRACTIVE] * 2 + [AnswererName.GENERATIVE] * 2
+    assert isinstance(specs[1], RunSpec) and specs[1].mode is SearchMode.HYBRID

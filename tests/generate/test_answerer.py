@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from qa.answer.pipeline import build_pipeline
+from qa.answer.pipeline import Pipeline, build_pipeline
+from qa.answer.policy import DEFAULT_POLICY
 from qa.config import ROOT
 from qa.generate.answerer import GenerativeAnswerer
 from qa.generate.prompt import load_generation_prompts
@@ -87,6 +88,21 @@ def test_a_changed_figure_gets_one_repair_turn_that_names_it(engine):
     assert any("9450GB" in v for v in response.violations)  # reported although repaired
 
 
+def test_an_answer_line_of_markers_only_gets_a_repair_turn(engine):
+    """The 1.5B model answered an XQuAD question with "[1]" and a good short answer: no answer."""
+    answerer, model = _answerer(engine, "NOT FOUND")  # a probe: which number the passage gets
+    answerer.answer(BANDWIDTH_EN)
+    n = _passage_of(model, "9540GB")
+    answerer, model = _answerer(
+        engine,
+        f"Short answer: 9540GB\nAnswer: [{n}]",
+        f"Short answer: 9540GB\nAnswer: The link is 9540GB [{n}].",
+    )
+    response = answerer.answer(BANDWIDTH_EN)
+    assert len(model.prompts) == 2 and response.answer == f"The link is 9540GB [{n}]."
+    assert "the reply has no answer line" in response.violations
+
+
 def test_a_second_failure_delivers_the_extractive_answer(engine):
     answerer, _ = _answerer(
         engine, "Short answer: 9450GB\nAnswer: The link is 9450GB [1].", "Answer: Still 9450GB [1]."
@@ -109,6 +125,37 @@ def test_a_question_about_an_absent_subject_is_refused_without_asking_the_model(
     answerer, model = _answerer(engine)  # no reply scripted: asking the model would fail
     response = answerer.answer("Who won the 1998 FIFA World Cup final in Paris?")
     assert not response.found and model.prompts == []
+
+
+REVENUE_ZH = "2024年重庆电信业务收入总额是多少亿元?"  # the report gives a growth rate, no total
+
+
+def test_a_question_the_extractive_answerer_refuses_is_refused_without_asking_the_model(engine):
+    """Not only an absent subject: here the subject is present but no sentence holds the kind of
+    figure asked for (the 1.5B model, asked, answered with the growth rate 7.6%)."""
+    extractive = build_pipeline(engine).answer(REVENUE_ZH)
+    assert not extractive.found and extractive.refusal_reason
+    answerer, model = _answerer(engine)  # no reply scripted: asking the model would fail
+    response = answerer.answer(REVENUE_ZH)
+    assert not response.found and model.prompts == []
+    assert response.refusal_reason == extractive.refusal_reason
+    assert [c.quote for c in response.citations] == [c.quote for c in extractive.citations]
+
+
+def test_a_policy_that_gates_on_fewer_checks_lets_the_model_try(engine):
+    pipeline = build_pipeline(engine)
+    loose = DEFAULT_POLICY.model_copy(update={"generative_refusals": ("subject", "terms")})
+    prompts_dir = ROOT / "prompts"
+    model = ScriptedModel(["无法回答"])
+    answerer = GenerativeAnswerer(
+        Pipeline(pipeline.retriever, pipeline.composer, loose),
+        model,
+        load_generation_prompts(prompts_dir),
+        prompts_dir,
+    )
+    response = answerer.answer(REVENUE_ZH)
+    assert len(model.prompts) == 1 and not response.found
+    assert response.refusal_reason == "llm: the passages do not answer"
 
 
 def test_a_yes_no_verdict_is_said_in_the_question_language(engine):

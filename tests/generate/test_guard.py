@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from qa.config import ROOT
-from qa.generate.guard import Violation, check_answer, describe
+from qa.generate.guard import Violation, check_answer, describe, holding_passages
 from qa.prompts import load_guard_wording
 
 PASSAGES = {
@@ -189,3 +189,27 @@ def test_a_short_answer_may_cite_its_own_passage():
     answer = "虚拟专网1545个[2]。"
     assert not check_answer(answer, passages, "zh", short_answer="9540GB").grounded
     assert check_answer(answer, passages, "zh", short_answer="9540GB", short_cites=[1]).grounded
+
+
+@pytest.mark.parametrize(
+    ("short", "holders"),
+    [
+        ("9540GB", [1]),
+        ("9540 GB", [1]),  # whitespace aside
+        ("９５４０ＧＢ", [1]),  # full-width forms aside
+        ("9540GB [1]。", [1]),  # a marker and end punctuation aside
+        ("超38个", [3]),
+        ("5G", [3, 4]),  # every passage that holds it, in order
+        ("9450GB", []),
+    ],
+)
+def test_holding_passages_reads_the_short_answer_as_the_rule_does(short: str, holders: list[int]):
+    assert holding_passages(short, PASSAGES) == holders
+    cited_elsewhere = "The bandwidth is 9540GB [1]. The count is 1,545 [4]. Over 38 [3]. Up to 422万户 [2]."
+    rule_passes = kinds(cited_elsewhere, short_answer=short) == []
+    assert rule_passes is bool(holders)
+
+
+def test_an_empty_short_answer_is_in_no_passage_and_breaks_no_rule():
+    assert holding_passages("。", PASSAGES) == []
+    assert kinds("The bandwidth is 9540GB [1].", short_answer="。") == []

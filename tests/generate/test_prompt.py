@@ -54,6 +54,12 @@ def test_parse_recognises_that_the_passages_do_not_say(raw: str):
     assert parse(raw, PROMPTS[language], PROMPTS.values()).not_found
 
 
+@pytest.mark.parametrize(("raw", "language"), [("NOT FOUND", "zh"), ("回答:无法回答。", "en")])
+def test_a_refusal_in_the_other_language_is_still_a_refusal(raw: str, language: str):
+    reply = parse(raw, PROMPTS[language], PROMPTS.values())
+    assert reply.not_found
+
+
 def test_a_sentence_mentioning_not_found_words_is_an_answer():
     reply = parse(
         "Short answer: 38\nNot found in earlier years, the count reached 38 [1].",
