@@ -8,8 +8,8 @@ slots run questions (what the machine can do at once; micro-batching works acros
 rest wait in FIFO order, and a new question is admitted while its expected wait (measured,
 qa.api.wait_estimate) is under ``max_wait_s``. Past it, the refusal (503) is immediate and its
 ``Retry-After`` says when the queue will have drained. An estimate can still be wrong (slow
-answers ahead), so, as CoDel drops by sojourn time, a question still queued ``max_wait_s`` +
-one service time after its admission leaves with the same 503: the bound holds regardless.
+answers ahead), so, as CoDel drops by sojourn time, a question still queued ``max_wait_s``
+after its admission leaves with the same 503: the bound holds whatever the estimate said.
 
 The answerer is synchronous CPU work in a thread, which cannot be cancelled: a question past
 its time limit is abandoned (504) and gives its slot back at once, so one pathological
@@ -180,7 +180,7 @@ class QuestionGuard:
             ticket.loop = loop
             ticket.future = loop.create_future()
         while True:
-            deadline = ticket.admitted + self.max_wait_s + (self.service_s or 0.0)
+            deadline = ticket.admitted + self.max_wait_s
             poll = min(DISCONNECT_POLL_S, max(0.0, deadline - self.clock()))
             try:
                 await asyncio.wait_for(asyncio.shield(ticket.future), poll)
