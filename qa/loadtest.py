@@ -5,9 +5,10 @@
 ``/readyz``, runs the clients, then stops the server with SIGTERM. ``--url`` targets a server
 already running, on a loopback address only. Each client honours ``Retry-After`` on 503/429.
 
-One client first asks alone (``--capacity-seconds``): this run's sequential capacity, against
-which the N clients' goodput (answers/s) is reported, with the queue wait of answered questions
-(``Server-Timing: queue``). Questions are distinct (no cache help) unless ``--repeat``;
+One client first asks alone (``--capacity-seconds``): this run's sequential capacity and service
+time, against which the N clients' goodput (answers/s) and the queue wait of answered questions
+(``Server-Timing: queue``; bound: QA_MAX_WAIT_MS + one service time) are reported. Questions are
+distinct (no cache help) unless ``--repeat``;
 ``--hostile`` runs qa.loadtest_hostile instead. Bounded in clients, time and requests. Passes
 (exit 0) when nothing was lost, no 5xx but the deliberate 503 (busy), no 4xx but 429, and some
 were answered. With QA_API_KEYS set, the first key is used unless --api-key is given.
@@ -217,11 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="One client alone first, to measure sequential capacity (default: min(10, seconds/3); 0: skip).",
     )
-    parser.add_argument(
-        "--hostile",
-        action="store_true",
-        help="Worst-case questions beside a normal client (qa.loadtest_hostile).",
-    )
+    parser.add_argument("--hostile", action="store_true", help="Worst-case questions (qa.loadtest_hostile).")
     parser.add_argument("--out", type=Path, default=Path("reports/loadtest.json"))
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= MAX_CLIENTS or not 1 <= args.seconds <= MAX_SECONDS:
@@ -278,8 +275,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if hostile.passed else 1
     report = summarize(url, args.clients, elapsed, samples, exit_code, capacity)
     if service_s is not None:
-        report.service_ms = round(service_s * 1000, 1)
-        report.wait_bound_ms = round(settings.max_wait_ms + report.service_ms, 1)
+        report.service_ms, report.wait_bound_ms = (
+            round(service_s * 1e3, 1),
+            settings.max_wait_ms + service_s * 1e3,
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
     print(report.model_dump_json(indent=2))
