@@ -10,7 +10,7 @@ QAError (500)
 ├── LLMError (503): LLMUnavailableError — the generative answerer's model failed, or is not there
 ├── BadRequestError (400), UnauthorizedError (401), ForbiddenError (403)
 ├── PayloadTooLargeError (413), UnsupportedTypeError (415), RateLimitedError (429)
-├── OverloadedError (503), RequestTimeoutError (504)
+├── OverloadedError (503): ShuttingDownError; RequestTimeoutError (504), ClientGoneError (499)
 └── ReloadError (409), ConflictError (409)
 """
 
@@ -133,13 +133,23 @@ class RateLimitedError(QAError):
 
 
 class OverloadedError(QAError):
-    """``QA_MAX_IN_FLIGHT`` questions are already being answered: refused at once, not queued."""
+    """The question would wait longer than ``QA_MAX_WAIT_MS`` for a slot: refused at once."""
 
     status_code = 503
 
     def __init__(self, detail: str, retry_after: float = 1.0) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class ShuttingDownError(OverloadedError):
+    """The server is stopping (SIGTERM) and the grace ran out, or it takes no new questions."""
+
+
+class ClientGoneError(QAError):
+    """The client went away while its question waited for a slot (499, as nginx logs it)."""
+
+    status_code = 499
 
 
 class RequestTimeoutError(QAError):

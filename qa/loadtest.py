@@ -5,9 +5,10 @@
 ``/readyz``, runs the clients, then stops the server with SIGTERM. ``--url`` targets a server
 already running, on a loopback address only. Each client honours ``Retry-After`` on 503/429.
 
-One client first asks alone (``--capacity-seconds``): this run's sequential capacity, against
-which the N clients' goodput (answers/s) is reported, with the queue wait of answered questions
-(``Server-Timing: queue``). Questions are distinct (no cache help) unless ``--repeat``;
+One client first asks alone (``--capacity-seconds``): this run's sequential capacity and service
+time, against which the N clients' goodput (answers/s) and the queue wait of answered questions
+(``Server-Timing: queue``; bound: QA_MAX_WAIT_MS + one service time) are reported. Questions are
+distinct (no cache help) unless ``--repeat``;
 ``--hostile`` runs qa.loadtest_hostile instead. Bounded in clients, time and requests. Passes
 (exit 0) when nothing was lost, no 5xx but the deliberate 503 (busy), no 4xx but 429, and some
 were answered. With QA_API_KEYS set, the first key is used unless --api-key is given.
@@ -70,6 +71,10 @@ class LoadReport(BaseModel):
     )
     goodput_ratio: float | None = Field(None, description="answered_per_second / capacity_per_second.")
     admitted_wait_ms: dict[str, float] = Field(default_factory=dict, description="Queue wait of 200s.")
+    service_ms: float | None = Field(None, description="One client alone, same run: median answer time.")
+    wait_bound_ms: float | None = Field(
+        None, description="QA_MAX_WAIT_MS + service_ms: admitted p99's bound."
+    )
     busy_without_retry_after: int = 0
     latency_ms: dict[str, dict[str, float]] = Field(description="Percentiles by status class.")
     lost_errors: list[str]
@@ -181,15 +186,20 @@ async def run_clients(
     return samples, time.monotonic() - began
 
 
-def measure_capacity(url: str, questions: list[str], args: argparse.Namespace, api_key: str | None) -> float:
-    """Answers per second of one client asking alone (distinct questions): this run's baseline."""
+def measure_capacity(
+    url: str, questions: list[str], args: argparse.Namespace, api_key: str | None
+) -> tuple[float | None, float | None]:
+    """One client asking alone (distinct questions), this run's baseline: answers per second,
+    and the median seconds of one answer (the service time the wait bound adds)."""
     seconds = min(10.0, args.seconds / 3) if args.capacity_seconds is None else args.capacity_seconds
     if seconds <= 0:
-        return 0.0
+        return None, None
     print(f"1 client for {seconds:g}s: sequential capacity", flush=True)
     alone = run_clients(url, questions, 1, seconds, api_key=api_key, timeout=args.timeout, unique=True)
     samples, elapsed = asyncio.run(alone)
-    return round(sum(1 for x in samples if x.status == 200) / elapsed, 2)
+    answered = sorted(x.seconds for x in samples if x.status == 200)
+    service = answered[len(answered) // 2] if answered else None
+    return round(len(answered) / elapsed, 2), service
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,11 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="One client alone first, to measure sequential capacity (default: min(10, seconds/3); 0: skip).",
     )
-    parser.add_argument(
-        "--hostile",
-        action="store_true",
-        help="Worst-case questions beside a normal client (qa.loadtest_hostile).",
-    )
+    parser.add_argument("--hostile", action="store_true", help="Worst-case questions (qa.loadtest_hostile).")
     parser.add_argument("--out", type=Path, default=Path("reports/loadtest.json"))
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= MAX_CLIENTS or not 1 <= args.seconds <= MAX_SECONDS:
@@ -239,17 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                 url, questions, args.seconds, api_key=api_key, pid=proc.pid if proc else None
             )
         else:
-            capacity = None
-            cap_seconds = (
-                min(10.0, args.seconds / 3) if args.capacity_seconds is None else args.capacity_seconds
-            )
-            if cap_seconds > 0:
-                print(f"1 client for {cap_seconds:g}s: sequential capacity", flush=True)
-                alone = run_clients(
-                    url, questions, 1, cap_seconds, api_key=api_key, timeout=args.timeout, unique=True
-                )
-                solo, solo_elapsed = asyncio.run(alone)
-                capacity = round(sum(1 for x in solo if x.status == 200) / solo_elapsed, 2)
+            capacity, service_s = measure_capacity(url, questions, args, api_key)
             print(f"{args.clients} clients for {args.seconds:g}s against {url}/ask", flush=True)
             load = run_clients(
                 url,
@@ -278,6 +274,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'PASSED' if hostile.passed else 'FAILED'}: {hostile.verdict} -> {args.out}")
         return 0 if hostile.passed else 1
     report = summarize(url, args.clients, elapsed, samples, exit_code, capacity)
+    if service_s is not None:
+        report.service_ms, report.wait_bound_ms = (
+            round(service_s * 1e3, 1),
+            settings.max_wait_ms + service_s * 1e3,
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
     print(report.model_dump_json(indent=2))
@@ -289,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     if report.capacity_per_second:
         print(
             f"goodput {report.answered_per_second}/s = {report.goodput_ratio} x sequential capacity "
-            f"{report.capacity_per_second}/s; queue wait of answered {report.admitted_wait_ms}"
+            f"{report.capacity_per_second}/s; queue wait of answered {report.admitted_wait_ms}; "
+            f"bound (QA_MAX_WAIT_MS + one service time) {report.wait_bound_ms} ms"
         )
     return 0 if report.passed else 1
 

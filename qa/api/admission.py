@@ -5,9 +5,11 @@ Refusing as soon as every slot is busy (the old bound) turned away 72 % of 16 cl
 a wait of two or three seconds would have served them; letting everyone in lets the wait grow
 without bound. So, as a CoDel queue or Envoy's adaptive concurrency would: ``max_in_flight``
 slots run questions (what the machine can do at once; micro-batching works across them), the
-rest wait in FIFO order, and a new question is admitted while its expected wait — the measured
-recent service time × the questions ahead of it / the slots — is under ``max_wait_s``. Past it,
-the refusal (503) is immediate and its ``Retry-After`` says when the queue will have drained.
+rest wait in FIFO order, and a new question is admitted while its expected wait (measured,
+qa.api.wait_estimate) is under ``max_wait_s``. Past it, the refusal (503) is immediate and its
+``Retry-After`` says when the queue will have drained. An estimate can still be wrong (slow
+answers ahead), so, as CoDel drops by sojourn time, a question still queued ``max_wait_s``
+after its admission leaves with the same 503: the bound holds whatever the estimate said.
 
 The answerer is synchronous CPU work in a thread, which cannot be cancelled: a question past
 its time limit is abandoned (504) and gives its slot back at once, so one pathological
@@ -28,23 +30,12 @@ from typing import Any, TypeVar
 import anyio
 
 from qa.api import metrics
-from qa.errors import OverloadedError, QAError, RequestTimeoutError
+from qa.api.wait_estimate import WaitEstimate
+from qa.errors import ClientGoneError, OverloadedError, RequestTimeoutError, ShuttingDownError
 
 T = TypeVar("T")
-EWMA_WEIGHT = 0.2  # the last ~5 answers dominate the service-time estimate
 DISCONNECT_POLL_S = 0.25
-STUCK_FACTOR = 2.0
 MAX_QUEUE = 4096  # a hard bound on waiting requests, whatever the estimate says
-
-
-class ClientGoneError(QAError):
-    """The client went away while its question waited for a slot (499, as nginx logs it)."""
-
-    status_code = 499
-
-
-class ShuttingDownError(OverloadedError):
-    """The server is stopping (SIGTERM) and the grace ran out, or it takes no new questions."""
 
 
 class Ticket:
@@ -58,6 +49,7 @@ class Ticket:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.admitted = guard.clock()
         self.started = 0.0
+        self.base_wait = 0.0  # the uncorrected wait estimated when it was admitted
 
     @property
     def waited_s(self) -> float:
@@ -90,7 +82,7 @@ class QuestionGuard:
         self.timeout_s = timeout_s
         self.max_wait_s = max_wait_s
         self.clock = clock
-        self.service_s: float | None = None  # EWMA of measured answer times
+        self.estimate = WaitEstimate(max_in_flight)
         self._lock = threading.Lock()
         self._queue: deque[Ticket] = deque()
         self._running: set[Ticket] = set()
@@ -108,25 +100,30 @@ class QuestionGuard:
     def queued(self) -> int:
         return len(self._queue)
 
-    def expected_wait(self, ahead: int | None = None) -> float:
-        """Seconds a question joining now would wait for a slot: 0 while one is free, else the
-        service time × (questions queued ahead + 1) / slots. The service time is the recent
-        average; before any answer was measured, the age of the oldest running question, and
-        when that question runs far longer than usual (stuck), its age / ``STUCK_FACTOR``: a new
-        service, or one stuck on a slow question, is not assumed fast."""
-        with self._lock:
-            return self._expected_wait_locked(ahead)
+    @property
+    def service_s(self) -> float | None:
+        """The measured time of one answer with every slot busy (None before the first)."""
+        return self.estimate.service_s
 
-    def _expected_wait_locked(self, ahead: int | None = None) -> float:
+    @service_s.setter
+    def service_s(self, seconds: float | None) -> None:
+        self.estimate.service_s = seconds
+
+    def expected_wait(self, ahead: int | None = None) -> float:
+        """Seconds a question joining now would wait for a slot: 0 while one is free, else
+        the estimate of qa.api.wait_estimate."""
+        with self._lock:
+            return self._expected_wait_locked(ahead)[1]
+
+    def _expected_wait_locked(self, ahead: int | None = None) -> tuple[float, float]:
+        """(uncorrected, corrected) expected wait."""
         ahead = len(self._queue) if ahead is None else ahead
         if len(self._running) < self.max_in_flight and ahead == 0:
-            return 0.0
+            return 0.0, 0.0
         now = self.clock()
         oldest = max((now - t.started for t in self._running if t.state == "running"), default=0.0)
-        service = self.service_s if self.service_s is not None else oldest
-        if oldest > STUCK_FACTOR * service:  # a question far slower than usual is holding a slot
-            service = oldest / STUCK_FACTOR
-        return service * (ahead + 1) / self.max_in_flight
+        base = self.estimate.base(ahead, oldest)
+        return base, self.estimate.corrected(base)
 
     def begin_drain(self, grace_s: float) -> None:
         """From the event loop, when shutdown starts: refuse new questions, and end the ones
@@ -150,21 +147,26 @@ class QuestionGuard:
             raise ShuttingDownError("the server is shutting down; retry on another instance", retry_after=5)
         ticket = Ticket(self, heavy)
         with self._lock:
-            wait = self._expected_wait_locked()
+            base, wait = self._expected_wait_locked()
             if (wait > 0 and wait >= self.max_wait_s) or len(self._queue) >= MAX_QUEUE:
-                service = max(self.service_s or 0.0, 0.1)
-                retry = max(1.0, wait - self.max_wait_s + service)
-                metrics.count_shed("wait")
-                raise OverloadedError(
-                    f"busy: the expected wait is {wait:.1f} s, over {self.max_wait_s:g} s (QA_MAX_WAIT_MS), "
-                    f"with {len(self._running)} questions answered and {len(self._queue)} waiting; "
-                    f"retry in {math.ceil(retry)} s",
-                    retry_after=retry,
-                )
+                raise self._busy_locked("wait", f"the expected wait is {wait:.1f} s", wait)
+            ticket.base_wait = base
             self._queue.append(ticket)
             self._grant_next_locked()
             self._publish_locked()
         return ticket
+
+    def _busy_locked(self, reason: str, why: str, wait: float) -> OverloadedError:
+        """The 503 of a question the queue won't serve in time, with its ``Retry-After``."""
+        service = max(self.service_s or 0.0, 0.1)
+        retry = max(1.0, wait - self.max_wait_s + service)
+        metrics.count_shed(reason)
+        return OverloadedError(
+            f"busy: {why}, over {self.max_wait_s:g} s (QA_MAX_WAIT_MS), "
+            f"with {len(self._running)} questions answered and {len(self._queue)} waiting; "
+            f"retry in {math.ceil(retry)} s",
+            retry_after=retry,
+        )
 
     async def _wait_for_slot(
         self, ticket: Ticket, disconnected: Callable[[], Awaitable[bool]] | None
@@ -178,12 +180,19 @@ class QuestionGuard:
             ticket.loop = loop
             ticket.future = loop.create_future()
         while True:
+            deadline = ticket.admitted + self.max_wait_s
+            poll = min(DISCONNECT_POLL_S, max(0.0, deadline - self.clock()))
             try:
-                await asyncio.wait_for(asyncio.shield(ticket.future), DISCONNECT_POLL_S)
+                await asyncio.wait_for(asyncio.shield(ticket.future), poll)
                 return
             except TimeoutError:
                 if disconnected is not None and await disconnected():
                     raise ClientGoneError("the client went away while its question was queued") from None
+                with self._lock:
+                    if ticket.state == "queued" and self.clock() >= deadline:
+                        self._finish_locked(ticket)
+                        wait = self._expected_wait_locked()[1]
+                        raise self._busy_locked("deadline", f"waited {ticket.waited_s:.1f} s", wait) from None
 
     async def run(
         self,
@@ -210,6 +219,7 @@ class QuestionGuard:
                         ticket.state = "running"
                         ticket.started = self.clock()
                         sharing = len(self._running)
+                        self.estimate.record_wait(ticket.base_wait, ticket.waited_s)
                     metrics.observe_queue_wait(ticket.waited_s)
                     if self._threads is None:
                         # Room for abandoned threads still finishing beside the slots' own.
@@ -234,19 +244,10 @@ class QuestionGuard:
             self._finish(ticket)
 
     def _measured(self, seconds: float, sharing: int) -> None:
-        """Record one answer's time as the time it would take with every slot busy.
-
-        The slots share the machine's cores: an answer that took 0.4 s alone takes ~1.3 s when
-        four run at once on two cores. Measured raw, a quiet spell would promise a burst short
-        waits it then cannot keep (64 clients waited up to 15 s under a 3 s bound). Scaled by the
-        slots / the questions it shared the machine with (running when it started and when it
-        ended, on average), the estimate is one of throughput, which concurrency barely changes.
-        """
+        """Record one answer's time; it shared the machine with the questions running when it
+        started and when it ended, on average (see WaitEstimate.record_answer)."""
         with self._lock:
-            shared = max(1.0, (sharing + len(self._running)) / 2)
-            full = seconds * self.max_in_flight / shared
-            previous = self.service_s
-            self.service_s = full if previous is None else previous + EWMA_WEIGHT * (full - previous)
+            self.estimate.record_answer(seconds, (sharing + len(self._running)) / 2)
 
     def _finish(self, ticket: Ticket) -> None:
         """Leave the queue or give the slot to the next question, whatever state it was in."""

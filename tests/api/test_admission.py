@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from qa.api.admission import QuestionGuard, ShuttingDownError
-from qa.errors import OverloadedError, RequestTimeoutError
+from qa.api.admission import QuestionGuard
+from qa.errors import OverloadedError, RequestTimeoutError, ShuttingDownError
 
 
 async def _until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
@@ -253,3 +253,28 @@ def test_a_client_that_disconnects_while_queued_leaves_the_queue():
                 time.sleep(0.05)
             answerer.release.set()
             assert held.result().status_code == 200
+
+
+def test_a_question_still_queued_past_the_bound_leaves_with_503():
+    """The estimate said 0.1 s, but the slot ahead never frees: the wait is cut at the bound
+    (max wait), not left to the time limit."""
+    guard = QuestionGuard(max_in_flight=1, timeout_s=30, max_wait_s=0.3)
+    guard.service_s = 0.1
+    release = threading.Event()
+
+    async def scenario() -> None:
+        first = asyncio.create_task(guard.run(release.wait, 10))
+        await _until(lambda: guard.in_flight == 1)
+        began = time.monotonic()
+        with pytest.raises(OverloadedError) as err:
+            await guard.run(time.sleep, 0)
+        waited = time.monotonic() - began
+        assert 0.3 - 0.05 <= waited < 2.0, waited
+        assert err.value.status_code == 503 and "QA_MAX_WAIT_MS" in err.value.detail
+        assert err.value.retry_after >= 1
+        assert guard.queued == 0 and guard.in_flight == 1  # it left the queue; the slot is still held
+        release.set()
+        await first
+        assert guard.in_flight == 0
+
+    asyncio.run(scenario())
