@@ -15,13 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qa.answer.figures import clause_bounds, matching_values, names_counted, value_window
-from qa.answer.lexicon import (
-    Lexicon,
-    focus_coverage,
-    has_part,
-    pinyin_of,
-    soft_coverage,
-)
+from qa.answer.lexicon import Lexicon, focus_coverage, has_part, pinyin_of, soft_coverage
 from qa.answer.policy import DEFAULT_POLICY, Policy
 from qa.answer.question import Asked, Question
 from qa.answer.spans import person_spans, place_spans

@@ -109,7 +109,7 @@ def observe_queue_wait(seconds: float) -> None:
 
 
 def count_shed(reason: str) -> None:
-    """One question refused by admission (e.g. "busy": no slot; "wait": the expected wait too long)."""
+    """One question refused by admission: "wait" (expected wait too long), "deadline", "shutdown"."""
     SHED.labels(reason).inc()
 
 
