@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     if service_s is not None:
         report.service_ms, report.wait_bound_ms = (
             round(service_s * 1e3, 1),
-            settings.max_wait_ms + service_s * 1e3,
+            round(settings.max_wait_ms + service_s * 1e3, 1),
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report.model_dump_json(indent=2), encoding="utf-8")

@@ -51,3 +51,11 @@ def test_a_question_running_far_longer_than_usual_stands_in_for_the_service_time
     assert estimate.base(ahead=0, oldest_running_s=0.9) == pytest.approx(0.5)  # slow, not stuck
     assert estimate.base(ahead=0, oldest_running_s=10.0) == pytest.approx(5.0)  # stuck: age / 2
     assert WaitEstimate(slots=1).base(ahead=0, oldest_running_s=3.0) == pytest.approx(3.0)  # unmeasured
+
+
+def test_a_spread_of_waits_is_covered_not_just_their_mean():
+    estimate = WaitEstimate(slots=2)
+    for n in range(200):
+        estimate.record_wait(base=2.0, waited=2.0 * (0.8 if n % 2 else 1.2))  # ratios 0.8 and 1.2
+    # mean 1.0, deviation ~0.2: the bias covers most waits (~1.0 + 1.28 × 0.2), not half of them
+    assert 1.2 <= estimate.bias <= 1.35
