@@ -54,12 +54,16 @@ def _passage_of(model: ScriptedModel, needle: str) -> int:
     return int(line.split("]")[0].lstrip("["))
 
 
-def test_a_grounded_answer_is_delivered_with_the_passages_it_cites(engine):
-    answerer, model = _answerer(engine, "NOT FOUND")  # a probe: which number the passage gets
-    # First learn where the bandwidth passage lands, then script a reply that cites it.
+def _bandwidth_passage(engine) -> int:  # type: ignore[no-untyped-def]
+    """A probe: the number [n] the bandwidth passage gets for BANDWIDTH_EN."""
+    answerer, model = _answerer(engine, "NOT FOUND")
     answerer.answer(BANDWIDTH_EN)
-    n = _passage_of(model, "9540GB")
-    answerer, model = _answerer(
+    return _passage_of(model, "9540GB")
+
+
+def test_a_grounded_answer_is_delivered_with_the_passages_it_cites(engine):
+    n = _bandwidth_passage(engine)  # first learn where it lands, then script a reply that cites it
+    answerer, _ = _answerer(
         engine, f"Short answer: 9540GB\nAnswer: The two cities are linked at 9540GB [{n}]."
     )
     response = answerer.answer(BANDWIDTH_EN)
@@ -72,9 +76,7 @@ def test_a_grounded_answer_is_delivered_with_the_passages_it_cites(engine):
 
 
 def test_a_changed_figure_gets_one_repair_turn_that_names_it(engine):
-    answerer, model = _answerer(engine, "NOT FOUND")  # a probe: which number the passage gets
-    answerer.answer(BANDWIDTH_EN)
-    n = _passage_of(model, "9540GB")
+    n = _bandwidth_passage(engine)
     answerer, model = _answerer(
         engine,
         f"Short answer: 9540GB\nAnswer: The link is 9450GB [{n}].",
@@ -90,9 +92,7 @@ def test_a_changed_figure_gets_one_repair_turn_that_names_it(engine):
 
 def test_an_answer_line_of_markers_only_gets_a_repair_turn(engine):
     """The 1.5B model answered an XQuAD question with "[1]" and a good short answer: no answer."""
-    answerer, model = _answerer(engine, "NOT FOUND")  # a probe: which number the passage gets
-    answerer.answer(BANDWIDTH_EN)
-    n = _passage_of(model, "9540GB")
+    n = _bandwidth_passage(engine)
     answerer, model = _answerer(
         engine,
         f"Short answer: 9540GB\nAnswer: [{n}]",
@@ -169,9 +169,7 @@ def test_a_yes_no_verdict_is_said_in_the_question_language(engine):
 
 
 def test_streamed_text_leaves_out_the_short_answer_line(engine):
-    answerer, model = _answerer(engine, "NOT FOUND")  # a probe: which number the passage gets
-    answerer.answer(BANDWIDTH_EN)
-    n = _passage_of(model, "9540GB")
+    n = _bandwidth_passage(engine)
     answerer, _ = _answerer(engine, f"Short answer: 9540GB\nAnswer: It is 9540GB [{n}].")
     pieces: list[str] = []
     response = answerer.answer(BANDWIDTH_EN, on_delta=pieces.append)
@@ -182,8 +180,8 @@ def test_a_figure_cited_to_the_wrong_passage_gets_a_repair_turn(engine):
     """Re-pointing the marker instead was tried and dropped: the 0.5B model answered the bandwidth
     question with "53个" taken from another passage, and re-pointing made that wrong figure look
     grounded. A figure from the wrong passage is a wrong answer as often as a wrong number."""
-    answerer, model = _answerer(engine, "NOT FOUND")  # a probe: which number the passage gets
-    answerer.answer(BANDWIDTH_EN)
+    probe, model = _answerer(engine, "NOT FOUND")
+    probe.answer(BANDWIDTH_EN)
     n = _passage_of(model, "9540GB")
     shown = [line for line in model.prompts[0][-1]["content"].splitlines() if line.startswith("[")]
     wrong = next(int(line[1 : line.index("]")]) for line in shown if "9540GB" not in line)
