@@ -5,7 +5,9 @@ lost, then a bare ``[Errno 98]``); it is checked first, and the message says how
 When the server listens, uvicorn's "Uvicorn running on ..." line becomes one line with the
 addresses a new user wants: the demo page, the API docs and the API itself. It is rewritten in
 the log rather than printed by ``qa serve``, so it appears exactly when the socket is bound,
-however uvicorn was started (one process or several).
+however uvicorn was started (one process or several). A start-up build binds first (so
+``/healthz`` answers while it runs): then the bound socket is announced as "listening …
+loading", and the ready line comes when the index is loaded (:func:`index_loaded`), not before.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import threading
 
 from qa.errors import ConfigError
 
 RUNNING_PREFIX = "Uvicorn running on "
+LOADED = threading.Event()  # this process's service has loaded its index
+_listening: list[str] = []  # the URL, once uvicorn listens in this process
 
 
 def check_port(host: str, port: int) -> None:
@@ -47,8 +52,18 @@ def base_url(protocol: str, host: str, port: int) -> str:
 
 
 def ready_line(protocol: str, host: str, port: int) -> str:
-    url = base_url(protocol, host, port)
+    return _ready(base_url(protocol, host, port))
+
+
+def _ready(url: str) -> str:
     return f"ready: demo page {url}/ · API docs {url}/docs · API {url} (/ask, OpenAI /v1)"
+
+
+def index_loaded(build_id: str) -> str:
+    """The line to log when the service has loaded its index: the ready line when the server
+    already listens (a start-up build), else a note (the ready line follows when it binds)."""
+    LOADED.set()
+    return f"{_ready(_listening[-1])} · index {build_id}" if _listening else f"index {build_id} loaded"
 
 
 # uvicorn's lifespan chatter: the application here has nothing to start, so these say nothing.
@@ -67,12 +82,15 @@ class ReadyLineFilter(logging.Filter):
         running = isinstance(message, str) and message.startswith(RUNNING_PREFIX) and "://" in message
         if running and isinstance(args, tuple | list) and len(args) == 3:
             protocol, host, port = args
-            record.msg = ready_line(str(protocol), str(host), int(str(port)))
+            url = base_url(str(protocol), str(host), int(str(port)))
+            _listening.append(url)
+            record.msg = _ready(url)
             from qa.api.workers import workers_starting
 
             if workers := workers_starting():  # several workers: they say when they are ready
-                url = base_url(str(protocol), str(host), int(str(port)))
                 record.msg = f"listening on {url}: starting {workers} workers (each loads the model)"
+            elif not LOADED.is_set():  # a start-up build: ready when it is done (index_loaded)
+                record.msg = f"listening on {url}: loading the model and index (GET /readyz for progress)"
             record.args = ()
             record.__dict__["color_message"] = record.msg
         return True

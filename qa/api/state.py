@@ -18,6 +18,7 @@ from fastapi import Request
 
 from qa.answer.cache import serving_answerer
 from qa.answer.pipeline import Answerer, Pipeline, build_pipeline
+from qa.api.startup import index_loaded
 from qa.config import Settings
 from qa.config_llm import AnswererName
 from qa.embed import Embedder
@@ -91,7 +92,7 @@ class ServiceState:
             self.live = self._build(on_progress=self._building)
             self.progress = None
             self.load_seconds = round(time.perf_counter() - began, 3)
-            log.info("ready: index %s", self.live.engine.index.manifest.build_id)
+            log.info("%s", index_loaded(self.live.engine.index.manifest.build_id))
         except QAError as exc:
             self.error = exc.detail
             log.error("cannot start: %s", exc.detail)

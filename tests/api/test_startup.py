@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import logging.config
 import socket
+import threading
 
 import pytest
 
+from qa.api import startup
 from qa.api.middleware import log_config
 from qa.api.startup import ReadyLineFilter, base_url, check_port, ready_line
 from qa.errors import ConfigError
@@ -50,8 +52,8 @@ def test_base_url_is_one_a_browser_here_opens(host, url):
     assert base_url("http", host, 8000) == url
 
 
-def test_uvicorns_running_line_becomes_the_ready_line(caplog):
-    """Through the log configuration `qa serve` uses, with uvicorn's own record."""
+def _uvicorn_start() -> list[str]:
+    """uvicorn's own records, through the filter `qa serve`'s log configuration puts on them."""
     records: list[str] = []
 
     class Keep(logging.Handler):
@@ -68,11 +70,35 @@ def test_uvicorns_running_line_becomes_the_ready_line(caplog):
         logger.warning("Started server process [%d]", 42)
     finally:
         logger.removeHandler(handler)
+    return records
+
+
+def test_uvicorns_running_line_becomes_the_ready_line(monkeypatch):
+    monkeypatch.setattr(startup, "LOADED", threading.Event())
+    monkeypatch.setattr(startup, "_listening", [])
+    startup.LOADED.set()  # the index was loaded before the socket was bound
+    records = _uvicorn_start()
     assert records == [ready_line("http", "127.0.0.1", 8123), "Started server process [42]"]
     assert records[0] == (
         "ready: demo page http://127.0.0.1:8123/ · API docs http://127.0.0.1:8123/docs · "
         "API http://127.0.0.1:8123 (/ask, OpenAI /v1)"
     )
+
+
+def test_during_a_start_up_build_ready_is_said_when_the_index_is_loaded(monkeypatch):
+    """The start-up build binds first: "ready" at bind would send users to a page that can't answer."""
+    monkeypatch.setattr(startup, "LOADED", threading.Event())
+    monkeypatch.setattr(startup, "_listening", [])
+    records = _uvicorn_start()
+    assert records[0].startswith("listening on http://127.0.0.1:8123: loading") and "ready:" not in records[0]
+    line = startup.index_loaded("b1")
+    assert line == f"{ready_line('http', '127.0.0.1', 8123)} · index b1"
+
+
+def test_an_index_loaded_before_the_server_listens_is_a_note_not_the_ready_line(monkeypatch):
+    monkeypatch.setattr(startup, "LOADED", threading.Event())
+    monkeypatch.setattr(startup, "_listening", [])
+    assert startup.index_loaded("b1") == "index b1 loaded" and startup.LOADED.is_set()
 
 
 def test_the_log_config_puts_the_filter_on_uvicorns_handler():
