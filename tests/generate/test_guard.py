@@ -145,7 +145,8 @@ def test_the_short_answer_must_be_a_span_of_a_cited_passage():
     answer = "The bandwidth reached 9540GB [1]."
     assert kinds(answer, short_answer="9540GB") == []
     assert details(answer, short_answer="9540 GB/s") == [
-        'short answer "9540 GB/s" is not a verbatim span of passage [1]'
+        'short answer "9540 GB/s" is not a verbatim span of passage [1]',
+        'the answer does not state its short answer "9540 GB/s"',
     ]
     assert kinds(answer, short_answer="422万户") == ["short_answer"]  # in a passage, but not a cited one
 
@@ -185,10 +186,29 @@ def test_describe_reads_the_configured_wording_when_given_none(language):
 
 
 def test_a_short_answer_may_cite_its_own_passage():
-    passages = {1: "两地直联带宽达到9540GB。", 2: "全市累计建成5G行业虚拟专网1545个。"}
-    answer = "虚拟专网1545个[2]。"
-    assert not check_answer(answer, passages, "zh", short_answer="9540GB").grounded
-    assert check_answer(answer, passages, "zh", short_answer="9540GB", short_cites=[1]).grounded
+    passages = {1: "实现人、机、物、环、管全要素实时监测。", 2: "全市累计建成5G行业虚拟专网1545个。"}
+    answer = "监测的要素是人、机、物、环、管[2]。"
+    assert not check_answer(answer, passages, "zh", short_answer="人、机、物、环、管").grounded
+    assert check_answer(answer, passages, "zh", short_answer="人、机、物、环、管", short_cites=[1]).grounded
+
+
+def test_the_answer_must_state_its_short_answer():
+    """Seen with the 1.5B model: the right short answer beside a cited sentence about something else."""
+    passages = {1: "电信业务收入年均增长7.6%。", 2: "不断提升治理能力和监管水平。"}
+    answer = "不断提升治理能力和监管水平[2]。"
+    report = check_answer(answer, passages, "zh", short_answer="7.6%", short_cites=[1])
+    assert [v.detail for v in report.violations] == ['the answer does not state its short answer "7.6%"']
+    stated = "电信业务收入年均增长7.6%[1]。"
+    assert check_answer(stated, passages, "zh", short_answer="7.6%").grounded
+    assert check_answer("Revenue grew 7.6 % a year [1].", passages, "en", short_answer="7.6%").grounded
+
+
+def test_an_english_answer_may_translate_a_chinese_short_answer():
+    answer = "Users grew to 4.22 million households [2]."
+    assert kinds(answer, short_answer="422万户") == []
+    assert details("The bandwidth is large [1].", short_answer="9540GB") == [
+        'the answer does not state its short answer "9540GB"'
+    ]
 
 
 @pytest.mark.parametrize(
@@ -206,8 +226,8 @@ def test_a_short_answer_may_cite_its_own_passage():
 def test_holding_passages_reads_the_short_answer_as_the_rule_does(short: str, holders: list[int]):
     assert holding_passages(short, PASSAGES) == holders
     cited_elsewhere = "The bandwidth is 9540GB [1]. The count is 1,545 [4]. Over 38 [3]. Up to 422万户 [2]."
-    rule_passes = kinds(cited_elsewhere, short_answer=short) == []
-    assert rule_passes is bool(holders)
+    spans = [d for d in details(cited_elsewhere, short_answer=short) if "span" in d]  # not "does not state"
+    assert (spans == []) is bool(holders)
 
 
 def test_an_empty_short_answer_is_in_no_passage_and_breaks_no_rule():
